@@ -1,0 +1,1 @@
+"""The Qt-free, torch-free heart of PixTools: jobs, validation, imaging, store, engine."""

@@ -1,0 +1,214 @@
+"""Operations and their parameters, validated exactly as the PixTools API does.
+
+The verdicts and `detail` texts below mirror the PixTools server's
+`POST /api/process` so that a job valid here is valid remotely, and a user
+sees the same message whichever backend runs it. `tiff` is a desktop extra:
+with `api_compatible=True` (remote backend, `pixtools serve`) it is rejected
+like any unknown op.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pixtools_desktop.core.errors import ValidationError
+
+
+class OperationType(StrEnum):
+    JPG = "jpg"
+    PNG = "png"
+    WEBP = "webp"
+    AVIF = "avif"
+    DENOISE = "denoise"
+    METADATA = "metadata"
+    TIFF = "tiff"  # desktop extra
+
+
+API_OPERATIONS: tuple[OperationType, ...] = (
+    OperationType.JPG,
+    OperationType.PNG,
+    OperationType.WEBP,
+    OperationType.AVIF,
+    OperationType.DENOISE,
+    OperationType.METADATA,
+)
+
+QUALITY_SUPPORTED_OPS = {"jpg", "webp"}
+RESIZE_SUPPORTED_OPS = {"jpg", "png", "webp", "avif", "denoise", "tiff"}
+API_RESIZE_SUPPORTED_OPS = {"jpg", "png", "webp", "avif", "denoise"}
+
+# The API takes the source format from the file name's extension.
+EXT_TO_FORMAT = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif"}
+DESKTOP_EXT_TO_FORMAT = {**EXT_TO_FORMAT, "tif": "tiff", "tiff": "tiff"}
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """How a file-producing op is written."""
+
+    pil_format: str
+    ext: str
+    mime: str
+    default_quality: int | None = None
+    has_alpha: bool = True
+
+
+OUTPUT_FORMATS: dict[str, OutputFormat] = {
+    "jpg": OutputFormat("JPEG", "jpg", "image/jpeg", 85, has_alpha=False),
+    "png": OutputFormat("PNG", "png", "image/png"),
+    "webp": OutputFormat("WEBP", "webp", "image/webp", 80),
+    "avif": OutputFormat("AVIF", "avif", "image/avif"),
+    "tiff": OutputFormat("TIFF", "tiff", "image/tiff"),
+    "denoise": OutputFormat("PNG", "png", "image/png"),
+}
+
+
+def produces_file(op: str) -> bool:
+    return op != OperationType.METADATA
+
+
+def parse_operations(raw: str | list[str], *, api_compatible: bool = False) -> list[OperationType]:
+    """Parse the `operations` field (a JSON array string or a list)."""
+    valid = API_OPERATIONS if api_compatible else tuple(OperationType)
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else list(raw)
+        if not isinstance(items, list):
+            raise ValueError(f"{items!r} is not a valid OperationType")
+        ops: list[OperationType] = []
+        for item in items:
+            op = OperationType(item)
+            if op not in valid:
+                raise ValueError(f"{item!r} is not a valid OperationType")
+            ops.append(op)
+    except (json.JSONDecodeError, ValueError, TypeError) as exc:
+        raise ValidationError(f"Invalid operations: {exc}") from exc
+    if not ops:
+        raise ValidationError("At least one operation is required")
+    # Duplicates would only produce the same file twice.
+    return list(dict.fromkeys(ops))
+
+
+def _int_field(op: str, field: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValidationError(f"operation_params['{op}'].{field} must be an integer")
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"operation_params['{op}'].{field} must be an integer") from exc
+
+
+def parse_operation_params(
+    raw: str | dict | None, ops: list[OperationType], *, api_compatible: bool = False
+) -> dict[str, dict]:
+    """Validate `operation_params`, returning only the params of requested ops."""
+    if raw is None or raw == "" or raw == {}:
+        return {}
+    if isinstance(raw, str):
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"Invalid operation_params JSON: {exc}") from exc
+    else:
+        parsed = raw
+    if not isinstance(parsed, dict):
+        raise ValidationError("operation_params must be a JSON object")
+
+    resize_ops = API_RESIZE_SUPPORTED_OPS if api_compatible else RESIZE_SUPPORTED_OPS
+    allowed = {op.value for op in ops}
+    normalized: dict[str, dict] = {}
+    for op_name, op_params in parsed.items():
+        if op_name not in allowed:
+            continue
+        if not isinstance(op_params, dict):
+            raise ValidationError(f"operation_params['{op_name}'] must be an object")
+        out: dict[str, Any] = {}
+        quality = op_params.get("quality")
+        if quality is not None:
+            if op_name not in QUALITY_SUPPORTED_OPS:
+                raise ValidationError(f"operation_params['{op_name}'].quality is only supported for jpg/webp")
+            q = _int_field(op_name, "quality", quality)
+            if q < 1 or q > 100:
+                raise ValidationError(f"operation_params['{op_name}'].quality must be 1..100")
+            out["quality"] = q
+        resize = op_params.get("resize")
+        if resize is not None:
+            if op_name not in resize_ops:
+                supported = "/".join(sorted(resize_ops, key=["jpg", "png", "webp", "avif", "denoise", "tiff"].index))
+                raise ValidationError(f"operation_params['{op_name}'].resize is only supported for {supported}")
+            if not isinstance(resize, dict):
+                raise ValidationError(f"operation_params['{op_name}'].resize must be an object")
+            width, height = resize.get("width"), resize.get("height")
+            if width is None and height is None:
+                raise ValidationError(f"operation_params['{op_name}'].resize requires width or height")
+            resize_out: dict[str, int] = {}
+            for field, value in (("width", width), ("height", height)):
+                if value is None:
+                    continue
+                n = _int_field(op_name, f"resize.{field}", value)
+                if n <= 0:
+                    raise ValidationError(f"operation_params['{op_name}'].resize.{field} must be > 0")
+                resize_out[field] = n
+            out["resize"] = resize_out
+        if out:
+            normalized[op_name] = out
+    return normalized
+
+
+def source_format_from_name(filename: str | None, *, api_compatible: bool = False) -> tuple[str | None, str | None]:
+    """(extension, format) as the API derives them from the file name."""
+    if not filename or "." not in filename:
+        return None, None
+    ext = filename.rsplit(".", 1)[-1].lower()
+    table = EXT_TO_FORMAT if api_compatible else DESKTOP_EXT_TO_FORMAT
+    return ext, table.get(ext)
+
+
+def check_same_format(filename: str | None, ops: list[OperationType], *, api_compatible: bool = False) -> None:
+    ext, fmt = source_format_from_name(filename, api_compatible=api_compatible)
+    for op in ops:
+        if op in (OperationType.DENOISE, OperationType.METADATA):
+            continue
+        if fmt is not None and op.value == fmt:
+            raise ValidationError(
+                f"Cannot convert {ext} to {op.value} - source and target formats are the same"
+            )
+
+
+def validate_webhook_url(url: str | None) -> str:
+    """Accept only absolute http(s) URLs (the API's rule); empty means none."""
+    from urllib.parse import urlparse
+
+    if not url:
+        return ""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ValidationError("webhook_url must be a valid http(s) URL")
+    return url
+
+
+@dataclass(frozen=True)
+class OperationRequest:
+    """A validated request: the ops in order and their normalized params."""
+
+    operations: tuple[OperationType, ...]
+    params: dict[str, dict]
+
+    def to_json(self) -> dict:
+        return {"operations": [op.value for op in self.operations], "params": self.params}
+
+
+def validate_request(
+    operations: str | list[str],
+    operation_params: str | dict | None,
+    filename: str | None,
+    *,
+    api_compatible: bool = False,
+) -> OperationRequest:
+    """Validate in the API's order: operations, params, then same-format."""
+    ops = parse_operations(operations, api_compatible=api_compatible)
+    params = parse_operation_params(operation_params, ops, api_compatible=api_compatible)
+    check_same_format(filename, ops, api_compatible=api_compatible)
+    return OperationRequest(tuple(ops), params)
