@@ -152,9 +152,40 @@ def parse_operation_params(
                     raise ValidationError(f"operation_params['{op_name}'].resize.{field} must be > 0")
                 resize_out[field] = n
             out["resize"] = resize_out
+        if op_name == "denoise" and not api_compatible:
+            out.update(_denoise_extras(op_params))
         if out:
             normalized[op_name] = out
     return normalized
+
+
+DENOISE_FORMATS = ("png", "tiff", "jpg", "webp", "avif")
+DENOISE_MODES = ("default", "fast", "max")
+
+
+def _denoise_extras(op_params: dict) -> dict:
+    """Desktop-only denoise options: output format, model mode and strength."""
+    out: dict[str, Any] = {}
+    fmt = op_params.get("format")
+    if fmt is not None:
+        if fmt not in DENOISE_FORMATS:
+            raise ValidationError(f"operation_params['denoise'].format must be one of {'/'.join(DENOISE_FORMATS)}")
+        out["format"] = fmt
+    mode = op_params.get("mode")
+    if mode is not None:
+        if mode not in DENOISE_MODES:
+            raise ValidationError(f"operation_params['denoise'].mode must be one of {'/'.join(DENOISE_MODES)}")
+        out["mode"] = mode
+    strength = op_params.get("strength")
+    if strength is not None:
+        try:
+            value = float(strength)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("operation_params['denoise'].strength must be a number") from exc
+        if not 0.0 <= value <= 1.0:
+            raise ValidationError("operation_params['denoise'].strength must be 0..1")
+        out["strength"] = value
+    return out
 
 
 def source_format_from_name(filename: str | None, *, api_compatible: bool = False) -> tuple[str | None, str | None]:

@@ -1,0 +1,74 @@
+"""The `pixtools` command: no arguments opens the window; sub-commands script the engine.
+
+Each sub-command lives in its own module exposing `register(subparsers)`;
+a module that cannot be imported (an optional part missing from a build)
+simply does not add its command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from pixtools_desktop import __version__
+
+SUBCOMMAND_MODULES = (
+    "pixtools_desktop.cli.process_cmd",
+    "pixtools_desktop.cli.jobs_cmd",
+    "pixtools_desktop.cli.health_cmd",
+    "pixtools_desktop.cli.models_cmd",
+    "pixtools_desktop.cli.serve_cmd",
+    "pixtools_desktop.cli.settings_cmd",
+)
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pixtools",
+        description="PixTools Desktop: convert, resize, read metadata from and denoise photos. "
+        "Run without a command to open the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"PixTools Desktop {__version__}")
+    parser.add_argument("--self-test", action="store_true", help="run a headless self-test and print one JSON line")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print warnings to the terminal")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            if exc.name != name:  # the module exists but its own import failed: that is a bug
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pixtools_desktop.core.logs import setup_logging
+    from pixtools_desktop.core.settings import load_settings
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Files given without a command ("Open with PixTools", drag onto the icon) open the window with them.
+    parser = build_parser()
+    if argv and not argv[0].startswith("-") and argv[0] not in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
+        return _launch_gui(argv)
+    args = parser.parse_args(argv)
+    setup_logging(console=args.verbose)
+    args.settings = load_settings()
+    if args.self_test:
+        from pixtools_desktop.selftest import run_self_test
+
+        return run_self_test()
+    if not getattr(args, "command", None):
+        return _launch_gui([])
+    return int(args.func(args) or 0)
+
+
+def _launch_gui(files: list[str]) -> int:
+    from pixtools_desktop.ui.app import run_app
+
+    return run_app(files)

@@ -1,0 +1,194 @@
+"""`pixtools process`: run a batch headless with a progress bar and a summary.
+
+Exit code 0 when every file succeeded (or was already done), 1 when any
+failed, 2 for a request that is invalid as a whole (bad --ops or --params).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from pixtools_desktop.core.errors import ValidationError
+from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwritePolicy
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("process", help="process files and folders headless",
+                       description="Process images: convert, resize, extract metadata, denoise.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    p.add_argument("--ops", required=True, help="comma-separated operations: jpg,png,webp,avif,tiff,denoise,metadata")
+    p.add_argument("--params", default=None, help='JSON object keyed by op, e.g. \'{"webp":{"quality":80}}\'')
+    p.add_argument("--out", default=None, help="output folder (default: the settings, else next to each input)")
+    p.add_argument("--recursive", "-r", action="store_true", help="descend into sub-folders")
+    p.add_argument("--naming", default=None, help="file name template, default {stem}_{op}.{ext}")
+    p.add_argument("--overwrite", choices=[p.value for p in OverwritePolicy], default=None,
+                   help="what to do when an output exists (default: unique)")
+    p.add_argument("--strip-metadata", action="store_true", help="drop EXIF and XMP from outputs")
+    p.add_argument("--zip", action="store_true", help="also write a ZIP of each job's outputs")
+    p.add_argument("--workers", type=int, default=None, help="parallel workers for standard ops")
+    p.add_argument("--force", action="store_true", help="redo files an earlier identical run already finished")
+    p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    try:  # the cloud and remote layers add their flags when present
+        from pixtools_desktop.cli import process_extras
+    except ImportError:
+        return
+    process_extras.add_arguments(p)
+
+
+def _options(args: argparse.Namespace) -> OutputOptions:
+    s = args.settings
+    return OutputOptions(
+        output_dir=args.out or s.output_dir,
+        naming_template=args.naming or s.naming_template,
+        overwrite=OverwritePolicy(args.overwrite or s.overwrite),
+        keep_metadata=not args.strip_metadata and s.keep_metadata,
+        bundle_zip=args.zip or s.bundle_zip,
+    )
+
+
+def job_summary(job: Job) -> dict:
+    d = {
+        "job_id": job.id,
+        "input": job.input_path,
+        "status": job.status.value,
+        "outputs": [o.to_json() for o in job.outputs],
+        "metadata": job.metadata,
+        "warnings": job.warnings,
+        "error_message": job.error_message,
+    }
+    return d
+
+
+def run(args: argparse.Namespace) -> int:
+    from pixtools_desktop.core.batch import plan_batch
+    from pixtools_desktop.core.inputs import collect_inputs
+    from pixtools_desktop.core.logs import log_context, new_request_id
+    from pixtools_desktop.core.ops import validate_request
+    from pixtools_desktop.core.paths import default_db_path
+    from pixtools_desktop.core.store import JobStore
+
+    settings = args.settings
+    if args.workers:
+        settings.workers = args.workers
+    ops = [o.strip() for o in args.ops.split(",") if o.strip()]
+    try:
+        request = validate_request(ops, args.params, None)
+        options = _options(args)
+        from pixtools_desktop.core.outputs import validate_template
+
+        validate_template(options.naming_template)
+    except ValidationError as exc:
+        print(f"pixtools: {exc.detail}", file=sys.stderr)
+        return 2
+    collected = collect_inputs(args.paths, recursive=args.recursive)
+    request_id = new_request_id()
+    store = JobStore(settings.db_path or default_db_path())
+    try:
+        with log_context(request_id=request_id):
+            store.recover_interrupted()
+            plan = plan_batch(store, collected.files, request, options, request_id=request_id, force=args.force)
+            backend = _make_backend(args, store, settings)
+            jobs = backend.run_batch(plan, show_progress=not (args.no_progress or args.json))
+    finally:
+        store.close()
+
+    failed = [j for j in jobs if not j.status.is_success]
+    summary = {
+        "request_id": request_id,
+        "batch_id": plan.batch_id,
+        "done": sum(1 for j in jobs if j.status.is_success),
+        "failed": len(failed) + len(plan.rejected),
+        "already_done": len(plan.already_done),
+        "skipped": [{"path": str(p), "reason": r} for p, r in collected.skipped],
+        "rejected": [{"path": str(p), "reason": r} for p, r in plan.rejected],
+        "jobs": [job_summary(j) for j in jobs],
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        _print_summary(summary, jobs, plan)
+    return 1 if summary["failed"] else 0
+
+
+def _make_backend(args, store, settings):
+    try:
+        from pixtools_desktop.cli import process_extras
+    except ImportError:
+        return LocalBatchBackend(store, settings)
+    return process_extras.make_backend(args, store, settings) or LocalBatchBackend(store, settings)
+
+
+class LocalBatchBackend:
+    """Runs a planned batch on this machine's engine and waits for it."""
+
+    def __init__(self, store, settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.finish_hooks: list = []
+
+    def run_batch(self, plan, *, show_progress: bool) -> list[Job]:
+        from pixtools_desktop.core.runner import LocalRunner
+
+        runner = LocalRunner(self.store, self.settings, batch_ids={plan.batch_id})
+        for hook in self.finish_hooks:
+            runner.add_finish_hook(hook)
+        runner.start()
+        try:
+            runner.submit(plan.new_jobs)
+            _wait_with_progress(self.store, plan.batch_id, show_progress)
+        except KeyboardInterrupt:
+            print("\nInterrupted: unfinished jobs stay queued; run the same command again to resume.", file=sys.stderr)
+            raise
+        finally:
+            runner.stop()
+        return self.store.list_jobs(batch_id=plan.batch_id)
+
+
+def _wait_with_progress(store, batch_id: str, show: bool) -> None:
+    from tqdm import tqdm
+
+    total = sum(store.count_by_status(batch_id=batch_id).values())
+    bar = tqdm(total=total, unit="img", disable=not show or total == 0, file=sys.stderr, dynamic_ncols=True)
+    try:
+        while True:
+            counts = store.count_by_status(batch_id=batch_id)
+            finished = sum(counts[s.value] for s in JobStatus if s.is_final)
+            bar.set_postfix(failed=counts["FAILED"], refresh=False)
+            bar.update(finished - bar.n)
+            if counts["PENDING"] == 0 and counts["PROCESSING"] == 0:
+                break
+            time.sleep(0.1)
+    finally:
+        bar.close()
+
+
+def _print_summary(summary: dict, jobs: list[Job], plan) -> None:
+    out = sys.stdout
+    parts = [f"{summary['done']:,} done", f"{summary['failed']:,} failed"]
+    if summary["already_done"]:
+        parts.append(f"{summary['already_done']:,} already done")
+    if summary["skipped"]:
+        parts.append(f"{len(summary['skipped']):,} skipped")
+    print(", ".join(parts), file=out)
+    for j in jobs:
+        if j.status.is_success:
+            for o in j.outputs:
+                state = "exists, skipped" if o.skipped else f"{o.size:,} bytes"
+                print(f"  ok    {Path(j.input_path).name} -> {o.path} ({state})", file=out)
+            for w in j.warnings:
+                print(f"  note  {Path(j.input_path).name}: {w}", file=out)
+            if j.metadata is not None:
+                print(f"  meta  {Path(j.input_path).name}: {json.dumps(j.metadata, default=str)}", file=out)
+    for j in jobs:
+        if not j.status.is_success:
+            print(f"  FAIL  {j.input_path}: {j.error_message or j.status.value}", file=out)
+    for r in summary["rejected"]:
+        print(f"  FAIL  {r['path']}: {r['reason']}", file=out)
+    for s in summary["skipped"]:
+        print(f"  skip  {s['path']}: {s['reason']}", file=out)

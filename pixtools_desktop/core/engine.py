@@ -1,0 +1,204 @@
+"""The one path a job takes, whoever schedules it (window, CLI, `pixtools serve`).
+
+decode once → for each op (fan-out from the original): transform, encode,
+write atomically, record the output → optional ZIP bundle. Progress is
+reported per step (and per tile inside denoise); cancellation is honoured
+between steps. Outputs already recorded by an interrupted earlier attempt are
+reused, so a job resumed after a crash completes exactly once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from pixtools_desktop.core import imaging
+from pixtools_desktop.core.errors import JobCancelled, JobError, ModelUnavailableError
+from pixtools_desktop.core.jobs import Job, OutputRecord, OverwritePolicy
+from pixtools_desktop.core.ops import OUTPUT_FORMATS, OperationType
+from pixtools_desktop.core.outputs import (
+    bundle_member_name,
+    output_dir_for,
+    render_name,
+    resolve_target,
+    sweep_temp_files,
+    write_atomic,
+    write_bundle,
+)
+from pixtools_desktop.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+INTENT_SIZE = -1  # an output chosen but not yet confirmed on disk
+
+
+class Denoiser(Protocol):
+    def denoise_image(self, image: Any, *, progress: Callable[[float], None] | None = None,
+                      cancelled: Callable[[], bool] | None = None) -> Any: ...
+
+
+DenoiserFactory = Callable[[Settings], Denoiser]
+
+
+def default_denoiser_factory(settings: Settings) -> Denoiser:
+    """Import the model layer only when a denoise actually runs (torch is heavy)."""
+    try:
+        from pixtools_desktop.ml import get_denoiser
+    except ImportError as exc:  # torch missing from this install
+        raise ModelUnavailableError(
+            f"The denoise model cannot run: PyTorch is not installed ({exc}). Reinstall PixTools with its ML extras."
+        ) from exc
+    return get_denoiser(settings)
+
+
+@dataclass
+class EngineContext:
+    settings: Settings
+    progress: Callable[[float], None] = lambda f: None
+    cancelled: Callable[[], bool] = lambda: False
+    save_outputs: Callable[[list[OutputRecord]], None] = lambda outs: None
+    denoiser_factory: DenoiserFactory | None = None  # only the model lane has one
+
+
+@dataclass
+class JobResult:
+    outputs: list[OutputRecord]
+    metadata: dict | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _check_cancel(ctx: EngineContext) -> None:
+    if ctx.cancelled():
+        raise JobCancelled()
+
+
+def _output_format(op: str, params: dict) -> str:
+    if op == OperationType.DENOISE:
+        return params.get("format", "png")
+    return op
+
+
+def run_job(job: Job, ctx: EngineContext) -> JobResult:
+    """Run every op of a job; raises JobError (user-facing) or JobCancelled."""
+    input_path = Path(job.input_path)
+    options = job.options
+    settings = ctx.settings
+    file_ops = [op for op in job.operations if op != OperationType.METADATA]
+    steps = 1 + len(job.operations) + (1 if options.bundle_zip and file_ops else 0)
+    done_steps = 0
+
+    def step_progress(fraction: float = 0.0) -> None:
+        ctx.progress(min(1.0, (done_steps + fraction) / steps))
+
+    # Earlier attempts' outputs: keep those that really landed.
+    outputs: dict[str, OutputRecord] = {}
+    for rec in job.outputs:
+        p = Path(rec.path)
+        if rec.skipped or p.exists():
+            if rec.size == INTENT_SIZE and p.exists():
+                rec = dataclasses.replace(rec, size=p.stat().st_size)
+            outputs[rec.op] = rec
+        elif rec.size == INTENT_SIZE:
+            outputs[rec.op] = rec  # chosen name, never landed: reuse the name
+    if job.attempts > 1:
+        sweep_temp_files(output_dir_for(input_path, options.output_dir), tag=job.id[:8])
+
+    _check_cancel(ctx)
+    if not input_path.exists():
+        raise JobError(f"The file {input_path} no longer exists (moved or deleted?).")
+    src = imaging.load_image(input_path, max_pixels=settings.max_pixels)
+    warnings = list(src.warnings)
+    done_steps += 1
+    step_progress()
+
+    keep = options.keep_metadata
+    exif = src.exif if keep else None
+    xmp = src.xmp if keep else None
+    icc = src.icc_profile  # colour, not personal data: kept even when stripping metadata
+
+    metadata: dict | None = None
+    out_dir = output_dir_for(input_path, options.output_dir)
+    when = datetime.now()
+    for op in job.operations:
+        _check_cancel(ctx)
+        params = job.params.get(op, {})
+        if op == OperationType.METADATA:
+            metadata = imaging.extract_metadata(src)
+            done_steps += 1
+            step_progress()
+            continue
+        prev = outputs.get(op)
+        if prev is not None and (prev.skipped or prev.size != INTENT_SIZE):
+            done_steps += 1
+            continue
+        fmt = _output_format(op, params)
+        spec = OUTPUT_FORMATS[fmt]
+        if prev is not None:
+            target, skip = Path(prev.path), False
+        else:
+            name = render_name(options.naming_template, input_path=input_path, op=op, ext=spec.ext, n=job.seq, when=when)
+            reserved = {Path(r.path) for r in outputs.values()}
+            target, skip = resolve_target(out_dir / name, OverwritePolicy(options.overwrite), reserved)
+        if skip:
+            outputs[op] = OutputRecord(op=op, path=str(target), size=target.stat().st_size, mime=spec.mime, skipped=True)
+            ctx.save_outputs(list(outputs.values()))
+            warnings.append(f"{target.name} already exists: skipped ({op}).")
+            done_steps += 1
+            continue
+
+        image = src.image
+        if op == OperationType.DENOISE:
+            if ctx.denoiser_factory is None:
+                raise ModelUnavailableError("Denoise jobs must run on the model worker.")
+            job_settings = settings
+            if "mode" in params or "strength" in params:
+                job_settings = dataclasses.replace(
+                    settings,
+                    denoise_mode=params.get("mode", settings.denoise_mode),
+                    denoise_strength=params.get("strength", settings.denoise_strength),
+                )
+            denoiser = ctx.denoiser_factory(job_settings)
+            image = denoiser.denoise_image(image, progress=lambda f: step_progress(0.9 * f), cancelled=ctx.cancelled)
+        resize = params.get("resize")
+        if resize:
+            image = imaging.resize(image, resize.get("width"), resize.get("height"))
+        _check_cancel(ctx)
+
+        # Intent first, then the file: a crash between the two is resolved on resume.
+        outputs[op] = OutputRecord(op=op, path=str(target), size=INTENT_SIZE, mime=spec.mime)
+        ctx.save_outputs(list(outputs.values()))
+        quality = params.get("quality", spec.default_quality)
+        size = write_atomic(
+            target,
+            lambda fh, image=image, fmt=fmt, quality=quality: imaging.save_image(
+                image, fh, fmt, quality=quality, exif=exif, icc_profile=icc, xmp=xmp
+            ),
+            tag=job.id[:8],
+        )
+        outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=spec.mime)
+        ctx.save_outputs(list(outputs.values()))
+        log.info("output written", extra={"op": op, "path": str(target), "bytes": size})
+        done_steps += 1
+        step_progress()
+
+    if options.bundle_zip and file_ops and "bundle" not in outputs:
+        _check_cancel(ctx)
+        members = [
+            (bundle_member_name(r.op, input_path, Path(r.path).suffix.lstrip(".")), Path(r.path))
+            for r in outputs.values()
+            if not r.skipped and Path(r.path).exists()
+        ]
+        name = render_name(options.naming_template, input_path=input_path, op="bundle", ext="zip", n=job.seq, when=when)
+        target, skip = resolve_target(out_dir / name, OverwritePolicy(options.overwrite))
+        if not skip:
+            size = write_bundle(target, members, tag=job.id[:8])
+            outputs["bundle"] = OutputRecord(op="bundle", path=str(target), size=size, mime="application/zip")
+            ctx.save_outputs(list(outputs.values()))
+        done_steps += 1
+        step_progress()
+
+    return JobResult(outputs=list(outputs.values()), metadata=metadata, warnings=warnings)

@@ -1,0 +1,79 @@
+"""Health in the PixTools shape: {"status": "healthy"|"unhealthy", "dependencies": {...}}.
+
+Each dependency reports "ok", a failure word ("unreachable", "error", ...),
+or "not configured" — an optional part that is off is not a failure.
+Other layers (cloud sinks, remote backend, model) register checks here so the
+CLI and the window show one report.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from pixtools_desktop.core.settings import Settings
+
+OK = "ok"
+NOT_CONFIGURED = "not configured"
+HEALTHY_WORDS = {OK, NOT_CONFIGURED}
+MIN_FREE_BYTES = 500 * 1024 * 1024
+
+HealthCheck = Callable[[Settings], dict[str, str]]
+_extra_checks: list[HealthCheck] = []
+
+
+def register_check(check: HealthCheck) -> None:
+    if check not in _extra_checks:
+        _extra_checks.append(check)
+
+
+def check_database(settings: Settings) -> dict[str, str]:
+    from pixtools_desktop.core.paths import default_db_path
+    from pixtools_desktop.core.store import JobStore
+
+    try:
+        with JobStore(settings.db_path or default_db_path()) as store:
+            result = store.integrity_check()
+        return {"database": OK if result == "ok" else f"corrupt: {result}"}
+    except Exception as exc:  # noqa: BLE001
+        return {"database": f"error: {exc}"}
+
+
+def check_disk(settings: Settings) -> dict[str, str]:
+    folder = Path(settings.output_dir).expanduser() if settings.output_dir else Path.home()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    word = OK if free >= MIN_FREE_BYTES else f"low: {free // (1024 * 1024)} MB free"
+    return {"disk": word}
+
+
+def check_model(settings: Settings) -> dict[str, str]:
+    try:
+        from pixtools_desktop.ml import model_health
+    except ImportError:
+        return {"model": "missing: the ML layer is not installed"}
+    info = model_health(settings)
+    status = info.get("status", "error")
+    return {"model": OK if status == "ok" else f"{status}: {info.get('detail', '')}".strip()}
+
+
+def _load_plugins() -> None:
+    for module in ("pixtools_desktop.cloud.health", "pixtools_desktop.remote.health"):
+        try:
+            __import__(module)
+        except ImportError:
+            pass
+
+
+def health_report(settings: Settings) -> dict:
+    _load_plugins()
+    deps: dict[str, str] = {}
+    for check in (check_database, check_disk, check_model, *_extra_checks):
+        try:
+            deps.update(check(settings))
+        except Exception as exc:  # noqa: BLE001 - a broken check is itself a finding
+            deps[getattr(check, "__name__", "check")] = f"error: {exc}"
+    healthy = all(v in HEALTHY_WORDS for v in deps.values())
+    return {"status": "healthy" if healthy else "unhealthy", "dependencies": deps}

@@ -1,0 +1,153 @@
+"""Where outputs go and how they land on disk.
+
+- Names come from a template (`{stem}_{op}.{ext}` by default) so a batch is
+  predictable; unknown placeholders are a validation error before the run,
+  never a crash mid-batch.
+- The overwrite policy is chosen once per batch: unique name, overwrite or skip.
+- Every file is written to a temporary file in the *target* folder, fsynced and
+  renamed into place: a crash leaves the old state or the new one, never a
+  half-written file under the final name. Temporary names start with
+  `.pixtools-tmp-` so leftovers from a killed process are easy to sweep.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import string
+import tempfile
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from pixtools_desktop.core.errors import OutputWriteError, ValidationError
+from pixtools_desktop.core.jobs import OverwritePolicy
+
+TMP_PREFIX = ".pixtools-tmp-"
+PLACEHOLDERS = {"stem", "op", "ext", "date", "time", "n", "parent"}
+_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+
+
+def validate_template(template: str) -> None:
+    """Reject templates with unknown or malformed placeholders, before any job runs."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise ValidationError(f"Naming template {template!r} is malformed: {exc}") from exc
+    unknown = {f.split(":")[0].split("!")[0] for f in fields} - PLACEHOLDERS
+    if unknown:
+        raise ValidationError(
+            f"Naming template uses unknown placeholder(s) {', '.join(sorted('{' + u + '}' for u in unknown))}; "
+            f"known: {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}"
+        )
+    if not fields or "{" not in template:
+        raise ValidationError("Naming template must contain at least one placeholder such as {stem}")
+
+
+def render_name(template: str, *, input_path: Path, op: str, ext: str, n: int, when: datetime | None = None) -> str:
+    when = when or datetime.now()
+    name = template.format(
+        stem=input_path.stem,
+        op=op,
+        ext=ext,
+        date=when.strftime("%Y-%m-%d"),
+        time=when.strftime("%H%M%S"),
+        n=n,
+        parent=input_path.parent.name,
+    )
+    # Path separators in a rendered name would escape the output folder.
+    name = _UNSAFE.sub("_", name).strip(" .")
+    if not name:
+        raise ValidationError("Naming template produced an empty file name")
+    return name
+
+
+def output_dir_for(input_path: Path, output_dir: str | None) -> Path:
+    return Path(output_dir).expanduser() if output_dir else input_path.parent
+
+
+def resolve_target(target: Path, policy: OverwritePolicy, reserved: set[Path] | None = None) -> tuple[Path, bool]:
+    """Apply the overwrite policy: returns (path, skip)."""
+    reserved = reserved or set()
+    if policy == OverwritePolicy.OVERWRITE:
+        return target, False
+    if not target.exists() and target not in reserved:
+        return target, False
+    if policy == OverwritePolicy.SKIP:
+        return target, True
+    i = 2
+    while True:
+        candidate = target.with_name(f"{target.stem} ({i}){target.suffix}")
+        if not candidate.exists() and candidate not in reserved:
+            return candidate, False
+        i += 1
+
+
+def _explain_os_error(exc: OSError, folder: Path) -> OutputWriteError:
+    if exc.errno == errno.ENOSPC:
+        return OutputWriteError(f"The disk is full: there is no space left in {folder}.", transient=True)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputWriteError(f"Cannot write to {folder}: permission denied (the folder is read-only).")
+    if exc.errno == errno.ENOENT:
+        return OutputWriteError(f"The output folder {folder} does not exist and could not be created.")
+    if exc.errno == errno.EDQUOT:
+        return OutputWriteError(f"Your disk quota is exceeded in {folder}.", transient=True)
+    return OutputWriteError(f"Could not write to {folder}: {exc.strerror or exc}.", transient=True)
+
+
+def write_atomic(target: Path, write: Callable[[BinaryIO], None], *, tag: str = "") -> int:
+    """Write via a temporary file in the target folder, fsync, rename. Returns the size."""
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{tag}", suffix=target.suffix, dir=folder)
+    except OSError as exc:
+        raise _explain_os_error(exc, folder) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        size = tmp.stat().st_size
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _explain_os_error(exc, folder) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size
+
+
+def sweep_temp_files(folder: Path, tag: str = "") -> int:
+    """Remove temporary files a killed process left behind (only ours, by prefix)."""
+    n = 0
+    try:
+        for p in folder.glob(f"{TMP_PREFIX}{tag}*"):
+            try:
+                p.unlink()
+                n += 1
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return n
+
+
+def bundle_member_name(op: str, input_path: Path, ext: str) -> str:
+    """The API's archive member name: pixtools_{op}_{base}.{ext}."""
+    return f"pixtools_{op}_{input_path.stem}.{ext}"
+
+
+def write_bundle(target: Path, members: list[tuple[str, Path]], *, tag: str = "") -> int:
+    """A ZIP of a job's outputs, written atomically like every other output."""
+
+    def _write(fh: BinaryIO) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+            for arcname, path in members:
+                zf.write(path, arcname)
+
+    return write_atomic(target, _write, tag=tag)

@@ -1,0 +1,100 @@
+"""Ordered, versioned schema migrations (vorta's pattern).
+
+`PRAGMA user_version` holds the schema version. Each migration runs in its
+own transaction, so a crash mid-migration leaves the previous version intact;
+before migrating an existing database the file is copied aside
+(`jobs.sqlite3.bak-v{N}`), so even a buggy migration cannot lose history.
+
+To change the schema, append a `Migration` — never edit a released one.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[sqlite3.Connection], None] | str
+
+
+_V1_JOBS = """
+CREATE TABLE jobs (
+    id              TEXT PRIMARY KEY,
+    batch_id        TEXT,
+    seq             INTEGER NOT NULL DEFAULT 0,
+    dedupe_key      TEXT,
+    input_path      TEXT NOT NULL,
+    operations      TEXT NOT NULL,           -- JSON array
+    params          TEXT NOT NULL DEFAULT '{}',
+    options         TEXT NOT NULL DEFAULT '{}',
+    lane            TEXT NOT NULL DEFAULT 'std',  -- 'std' or 'model'
+    status          TEXT NOT NULL,
+    progress        REAL NOT NULL DEFAULT 0,
+    error_message   TEXT,
+    warnings        TEXT NOT NULL DEFAULT '[]',
+    outputs         TEXT NOT NULL DEFAULT '[]',
+    metadata        TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    claimed_by      TEXT,
+    request_id      TEXT,
+    backend         TEXT NOT NULL DEFAULT 'local',
+    remote_job_id   TEXT,
+    not_before      REAL NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    started_at      TEXT,
+    finished_at     TEXT
+);
+CREATE INDEX jobs_status_lane ON jobs(status, lane, not_before);
+CREATE INDEX jobs_batch ON jobs(batch_id, seq);
+CREATE INDEX jobs_dedupe ON jobs(dedupe_key);
+CREATE INDEX jobs_created ON jobs(created_at);
+"""
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "jobs table", _V1_JOBS),
+]
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path | None = None) -> int:
+    """Bring the schema to the newest version; return the version reached."""
+    version = current_version(conn)
+    pending = sorted((m for m in MIGRATIONS if m.version > version), key=lambda m: m.version)
+    if not pending:
+        return version
+    if version > 0 and db_path is not None and db_path.exists():
+        backup = db_path.with_name(f"{db_path.name}.bak-v{version}")
+        conn.execute("PRAGMA wal_checkpoint(FULL)")
+        shutil.copy2(db_path, backup)
+        log.info("database backed up before migration", extra={"backup": str(backup)})
+    for m in pending:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if isinstance(m.apply, str):
+                for statement in m.apply.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            else:
+                m.apply(conn)
+            conn.execute(f"PRAGMA user_version = {int(m.version)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("schema migrated", extra={"version": m.version, "description": m.description})
+    return pending[-1].version

@@ -1,0 +1,1 @@
+"""The PySide6 window. Nothing below `ui` imports it."""

@@ -1,0 +1,67 @@
+"""Test-wide fixtures: isolated app dirs, the shared real data, leak checks.
+
+Every test gets its own PIXTOOLS_HOME, so no test touches a real user's
+settings, database or logs. Tests that need ../shared/data skip with a reason
+where it is absent, except under CI (CI=true) where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def testdata_root() -> Path:
+    return Path(os.environ.get("PIXTOOLS_TESTDATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+def require_testdata(*parts: str) -> Path:
+    path = testdata_root().joinpath(*parts)
+    if not path.exists():
+        msg = f"shared test data missing: {path} (set PIXTOOLS_TESTDATA)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture
+def testdata() -> Path:
+    return require_testdata()
+
+
+@pytest.fixture(autouse=True)
+def pixtools_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("pixtools_home")
+    monkeypatch.setenv("PIXTOOLS_HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith("PIXTOOLS_") and name not in ("PIXTOOLS_HOME", "PIXTOOLS_TESTDATA"):
+            monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    """Fail a test that leaves a Python thread running (napari-style)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        leaked = [
+            t for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith(("ThreadPoolExecutor", "asyncio", "QDBus"))
+            and not getattr(t, "_pixtools_allowed_leak", False)
+        ]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
