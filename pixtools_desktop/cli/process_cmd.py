@@ -34,10 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-    try:  # the cloud and remote layers add their flags when present
-        from pixtools_desktop.cli import process_extras
-    except ImportError:
-        return
+    from pixtools_desktop.cli import process_extras  # the cloud and remote layers add their flags
+
     process_extras.add_arguments(p)
 
 
@@ -62,6 +60,9 @@ def job_summary(job: Job) -> dict:
         "warnings": job.warnings,
         "error_message": job.error_message,
     }
+    from pixtools_desktop.cli import process_extras
+
+    d.update(process_extras.job_extras(job))
     return d
 
 
@@ -95,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
             plan = plan_batch(store, collected.files, request, options, request_id=request_id, force=args.force)
             backend = _make_backend(args, store, settings)
             jobs = backend.run_batch(plan, show_progress=not (args.no_progress or args.json))
+            from pixtools_desktop.cli import process_extras
+
+            process_extras.finalize(args, store, settings, jobs)
+            jobs = store.get_many([j.id for j in jobs])
     finally:
         store.close()
 
@@ -117,11 +122,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _make_backend(args, store, settings):
-    try:
-        from pixtools_desktop.cli import process_extras
-    except ImportError:
-        return LocalBatchBackend(store, settings)
-    return process_extras.make_backend(args, store, settings) or LocalBatchBackend(store, settings)
+    from pixtools_desktop.cli import process_extras
+
+    return process_extras.make_backend(args, store, settings)
 
 
 class LocalBatchBackend:
@@ -131,6 +134,9 @@ class LocalBatchBackend:
         self.store = store
         self.settings = settings
         self.finish_hooks: list = []
+
+    def add_finish_hook(self, hook) -> None:
+        self.finish_hooks.append(hook)
 
     def run_batch(self, plan, *, show_progress: bool) -> list[Job]:
         from pixtools_desktop.core.runner import LocalRunner
