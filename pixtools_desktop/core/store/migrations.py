@@ -62,8 +62,64 @@ CREATE INDEX jobs_dedupe ON jobs(dedupe_key);
 CREATE INDEX jobs_created ON jobs(created_at);
 """
 
+# Cloud sinks (pixtools_desktop.cloud): one row per object to upload, its S3
+# key chosen once at enqueue so a retry or a restart never uploads it twice.
+_V2_UPLOADS = """
+CREATE TABLE uploads (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id          TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    op              TEXT NOT NULL,
+    path            TEXT NOT NULL,
+    size            INTEGER NOT NULL DEFAULT 0,
+    content_type    TEXT NOT NULL,
+    filename        TEXT NOT NULL,           -- Content-Disposition name, pixtools_{op}_{base}.{ext}
+    endpoint_url    TEXT,
+    bucket          TEXT NOT NULL,
+    key             TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending',  -- pending / uploading / done / failed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_at         REAL NOT NULL DEFAULT 0,
+    claimed_by      TEXT,
+    last_error      TEXT,
+    etag            TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    uploaded_at     TEXT,
+    UNIQUE (job_id, op)
+);
+CREATE INDEX uploads_due ON uploads(state, next_at);
+CREATE INDEX uploads_job ON uploads(job_id);
+"""
+
+# Webhook outbox: a delivery is a row, claimed atomically and marked delivered
+# right after the 2xx, so it survives a restart and is never sent twice.
+# The body is built at send time (fresh presigned URLs); no secret is stored.
+_V3_OUTBOX = """
+CREATE TABLE webhook_outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id          TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    event           TEXT NOT NULL,           -- job.completed / job.failed
+    url             TEXT NOT NULL,
+    signed          INTEGER NOT NULL DEFAULT 0,  -- a secret was set when it was queued
+    dedupe          TEXT NOT NULL UNIQUE,
+    state           TEXT NOT NULL DEFAULT 'pending',  -- pending / sending / delivered / failed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_at         REAL NOT NULL DEFAULT 0,
+    claimed_by      TEXT,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    delivered_at    TEXT
+);
+CREATE INDEX outbox_due ON webhook_outbox(state, next_at);
+CREATE INDEX outbox_job ON webhook_outbox(job_id);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "jobs table", _V1_JOBS),
+    Migration(2, "S3 uploads table (cloud sinks)", _V2_UPLOADS),
+    Migration(3, "webhook outbox table (cloud sinks)", _V3_OUTBOX),
 ]
 
 
