@@ -116,10 +116,46 @@ CREATE INDEX outbox_due ON webhook_outbox(state, next_at);
 CREATE INDEX outbox_job ON webhook_outbox(job_id);
 """
 
+# Remote backend (client) and `pixtools serve` (server) state.
+_V10_REMOTE = """
+CREATE TABLE remote_jobs (
+    job_id          TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    base_url        TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,           -- stored before the first POST
+    phase           TEXT NOT NULL DEFAULT 'submit',  -- submit / poll / download
+    remote_status   TEXT,
+    next_at         REAL NOT NULL DEFAULT 0,
+    interval_s      REAL NOT NULL DEFAULT 0,
+    net_failures    INTEGER NOT NULL DEFAULT 0,
+    server_errors   INTEGER NOT NULL DEFAULT 0,
+    archive_waits   INTEGER NOT NULL DEFAULT 0,
+    claimed_by      TEXT,
+    updated_at      REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX remote_jobs_due ON remote_jobs(base_url, next_at);
+CREATE TABLE server_jobs (
+    job_id          TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    original_name   TEXT,
+    original_base   TEXT NOT NULL,
+    upload_path     TEXT NOT NULL,
+    webhook_url     TEXT,
+    webhook_state   TEXT NOT NULL DEFAULT 'none',   -- none / pending / sent / failed
+    archive_path    TEXT,
+    archive_state   TEXT NOT NULL DEFAULT 'none',   -- none / ready / failed
+    created_ts      REAL NOT NULL
+);
+CREATE TABLE idempotency_keys (
+    key             TEXT PRIMARY KEY,
+    job_id          TEXT NOT NULL,
+    created_ts      REAL NOT NULL
+)
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "jobs table", _V1_JOBS),
     Migration(2, "S3 uploads table (cloud sinks)", _V2_UPLOADS),
     Migration(3, "webhook outbox table (cloud sinks)", _V3_OUTBOX),
+    Migration(10, "remote backend poll state, serve jobs and idempotency keys", _V10_REMOTE),
 ]
 
 
