@@ -1,0 +1,322 @@
+"""The Denoiser the engine's model lane uses (torch imported only on first use).
+
+One Denoiser per settings tuple, created and used inside the model thread:
+``get_denoiser`` sets torch's CPU thread count there (OpenMP's count is a
+per-thread setting), and the weights load on the first ``denoise_*`` call,
+so creating a Denoiser is free and importing this module never imports torch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from pixtools_desktop.core.errors import ModelUnavailableError, UnsupportedImageError
+from pixtools_desktop.ml import weights as W
+
+MODES = ("default", "fast", "max")
+
+_model_cache: dict[tuple[str, str, str], Any] = {}  # (path, device, mode) -> Runner
+_model_lock = threading.Lock()
+
+
+def thread_count(requested: int | None) -> int:
+    cores = os.cpu_count() or 1
+    n = int(requested or 4)
+    return max(1, min(n, cores))
+
+
+def resolve_device(name: str) -> "Any":
+    import torch
+
+    name = (name or "auto").lower()
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ModelUnavailableError("denoise_device is 'cuda' but no CUDA device is available; set it to auto or cpu.")
+        return torch.device("cuda")
+    if name == "auto" and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def _load_runner(path: Path, device_name: str, mode: str):
+    key = (str(path), device_name, mode)
+    with _model_lock:
+        runner = _model_cache.get(key)
+        if runner is None:
+            from pixtools_desktop.ml.infer import Runner
+            from pixtools_desktop.ml.model import load_model
+
+            net = load_model(path)
+            runner = Runner(net, resolve_device(device_name), "fast" if mode == "fast" else "default")
+            _model_cache[key] = runner
+        return runner
+
+
+def clear_model_cache() -> None:
+    """Drop loaded models (and free CUDA memory) - e.g. after new weights are imported."""
+    with _model_lock:
+        _model_cache.clear()
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+class Denoiser:
+    """DnCNN denoising of PIL images and numpy arrays.
+
+    Colour uses CDnCNN-B (``GD_Color_Blind.mat`` or KAIR's
+    ``dncnn_color_blind.pth``). Grey uses the grey-blind DnCNN-B
+    (``GD_Gray_Blind.mat``) when it is installed; otherwise a grey image is
+    replicated to RGB, denoised by the colour model and averaged back to one
+    channel (the colour model was trained on colour noise, so this is a
+    little weaker than the grey model, but never fails for lack of it).
+    Alpha passes through untouched; 16-bit grey (``I;16``) is denoised in
+    float and returned as 16-bit.
+    """
+
+    def __init__(
+        self,
+        *,
+        color_path: Path | None,
+        gray_path: Path | None,
+        device: str = "auto",
+        threads: int = 4,
+        mode: str = "default",
+        strength: float = 1.0,
+        tile: int = 0,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"denoise_mode must be one of {MODES}, not {mode!r}")
+        self.color_path, self.gray_path = color_path, gray_path
+        self.device, self.threads, self.mode = device, thread_count(threads), mode
+        self.strength = float(min(max(strength, 0.0), 1.0))
+        self.tile = int(tile or 0)
+        self.last_tile = 0
+
+    # --- model access -----------------------------------------------------------------
+    def _runner(self, channels: int):
+        path = self.gray_path if channels == 1 else self.color_path
+        if path is None:
+            raise ModelUnavailableError(f"The denoise model is not installed. {W.HOW_TO_GET}")
+        runner = _load_runner(path, self.device, self.mode)
+        in_nc = runner.net.in_nc
+        if in_nc != channels:
+            raise ModelUnavailableError(
+                f"The model file {path} is a {'grey' if in_nc == 1 else 'colour'} model, but a "
+                f"{'grey' if channels == 1 else 'colour'} one is needed. {W.HOW_TO_GET}"
+            )
+        return runner
+
+    def load(self) -> None:
+        """Load the colour model now (the model thread may warm up before the first job)."""
+        self._set_threads()
+        self._runner(3)
+
+    def _set_threads(self) -> None:
+        import torch
+
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
+
+    @property
+    def precision(self) -> str:
+        try:
+            return self._runner(3).precision + (" x8 self-ensemble" if self.mode == "max" else "")
+        except ModelUnavailableError:
+            return "unavailable"
+
+    # --- arrays -----------------------------------------------------------------------
+    def denoise_array(
+        self,
+        arr: np.ndarray,
+        *,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Denoise (H, W), (H, W, 1) or (H, W, 3): uint8, uint16, or float32 in [0, 1].
+
+        Returns the same shape and dtype (integers rounded and clipped).
+        """
+        from pixtools_desktop.ml.infer import denoise_tiled
+
+        self._set_threads()
+        squeeze = arr.ndim == 2
+        a = arr[:, :, None] if squeeze else arr
+        if a.ndim != 3 or a.shape[2] not in (1, 3):
+            raise ValueError(f"expected (H, W), (H, W, 1) or (H, W, 3), got {arr.shape}")
+        if a.dtype not in (np.uint8, np.uint16, np.float32):
+            a = a.astype(np.float32)
+        res_out = None if out is None else (out[:, :, None] if out.ndim == 2 else out)
+        if a.shape[2] == 1 and self.gray_path is None:
+            # No grey model: through the colour model as R=G=B, then averaged back.
+            rgb = np.repeat(a, 3, axis=2)
+            res = self._run(rgb, 3, progress, cancelled, None)
+            mean = res.astype(np.float32).mean(axis=2, keepdims=True)
+            if np.issubdtype(a.dtype, np.integer):
+                mean = np.clip(np.rint(mean), 0, np.iinfo(a.dtype).max).astype(a.dtype)
+            if res_out is not None:
+                res_out[...] = mean
+                res = res_out
+            else:
+                res = mean
+        else:
+            res = self._run(a, a.shape[2], progress, cancelled, res_out)
+        return res[:, :, 0] if squeeze else res
+
+    def _run(self, a, channels, progress, cancelled, out):
+        from pixtools_desktop.ml.infer import denoise_tiled
+
+        runner = self._runner(channels)
+        res = denoise_tiled(
+            runner,
+            np.ascontiguousarray(a),
+            out=out,
+            strength=self.strength,
+            tile=self.tile,
+            ensemble=self.mode == "max",
+            progress=progress,
+            cancelled=cancelled,
+        )
+        self.last_tile = runner.last_tile
+        return res
+
+    # --- PIL images -------------------------------------------------------------------
+    def denoise_image(
+        self,
+        image,
+        *,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ):
+        """Denoise a PIL image of mode L, LA, RGB, RGBA or I;16; same mode and size back.
+
+        Palette / bilevel / CMYK images are converted to RGB (RGBA where they
+        carry transparency) and come back in that mode.
+        """
+        from PIL import Image
+
+        mode = image.mode
+        if mode in ("P", "PA", "1", "CMYK", "YCbCr", "LAB", "HSV", "RGBX", "RGBa", "La"):
+            has_alpha = mode in ("PA", "RGBa", "La") or "transparency" in image.info
+            image = image.convert("RGBA" if has_alpha else "RGB")
+            mode = image.mode
+        if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+            arr = np.asarray(image).astype(np.uint16, copy=False)
+            res = self.denoise_array(arr, progress=progress, cancelled=cancelled)
+            out = Image.fromarray(np.ascontiguousarray(res))  # uint16 2-D -> "I;16"
+            if out.mode != image.mode:
+                out = out.convert(image.mode) if image.mode != "I;16" else out
+            return out
+        if mode not in ("L", "LA", "RGB", "RGBA"):
+            raise UnsupportedImageError(f"Denoise does not support {mode} images (use L, LA, RGB, RGBA or 16-bit grey).")
+        arr = np.asarray(image)
+        if mode in ("LA", "RGBA"):
+            color, alpha = arr[..., :-1], arr[..., -1:]
+        else:
+            color, alpha = (arr[..., None] if arr.ndim == 2 else arr), None
+        res = self.denoise_array(np.ascontiguousarray(color), progress=progress, cancelled=cancelled)
+        if alpha is not None:
+            res = np.concatenate([res, alpha], axis=2)  # alpha untouched, byte for byte
+        elif mode == "L":
+            res = res[:, :, 0]
+        out = Image.fromarray(np.ascontiguousarray(res), mode=None)
+        if out.mode != mode:
+            out = out.convert(mode)
+        out.info.update({k: v for k, v in image.info.items() if k in ("icc_profile", "exif", "dpi")})
+        return out
+
+
+_denoisers: dict[tuple, Denoiser] = {}
+_denoisers_lock = threading.Lock()
+
+
+def _settings_key(settings) -> tuple:
+    color = W.find_weights(settings, W.COLOR)
+    gray = W.find_weights(settings, W.GRAY)
+    return (
+        str(color) if color else None,
+        str(gray) if gray else None,
+        getattr(settings, "denoise_device", "auto"),
+        thread_count(getattr(settings, "denoise_threads", 4)),
+        getattr(settings, "denoise_mode", "default"),
+        float(getattr(settings, "denoise_strength", 1.0)),
+        int(getattr(settings, "denoise_tile", 0) or 0),
+    )
+
+
+def get_denoiser(settings=None) -> Denoiser:
+    """The Denoiser for these settings (cached per settings tuple).
+
+    Call it inside the model thread: it sets torch's thread count there.
+    Weights load lazily on the first ``denoise_*`` call. If the colour model is
+    missing the Denoiser is still returned; using it raises
+    :class:`ModelUnavailableError` saying how to get the weights.
+    """
+    if settings is None:
+        from pixtools_desktop.core.settings import Settings
+
+        settings = Settings()
+    key = _settings_key(settings)
+    with _denoisers_lock:
+        d = _denoisers.get(key)
+        if d is None:
+            color, gray, device, threads, mode, strength, tile = key
+            d = Denoiser(
+                color_path=Path(color) if color else None,
+                gray_path=Path(gray) if gray else None,
+                device=device,
+                threads=threads,
+                mode=mode,
+                strength=strength,
+                tile=tile,
+            )
+            _denoisers[key] = d
+    d._set_threads()
+    return d
+
+
+def model_health(settings=None) -> dict:
+    """{"status": "ok"|"missing"|"error", "path", "sha256_ok", "detail"} - no torch import.
+
+    Checks that the colour model file exists, its sha256 where one is
+    published, and that it parses (``.mat``: the HDF5 layer table; ``.pth``:
+    only existence and size, as reading it needs torch).
+    """
+    path = W.find_weights(settings, W.COLOR)
+    gray = W.find_weights(settings, W.GRAY)
+    if path is None:
+        return {"status": "missing", "path": None, "sha256_ok": None, "detail": f"No denoise model installed. {W.HOW_TO_GET}"}
+    ok = W.sha256_ok(path)
+    if ok is False:
+        return {
+            "status": "error",
+            "path": str(path),
+            "sha256_ok": False,
+            "detail": f"{path} does not match the published sha256 (damaged download?). {W.HOW_TO_GET}",
+        }
+    if ok is None:
+        try:
+            if path.suffix.lower() == ".mat":
+                import h5py
+
+                with h5py.File(path, "r") as f:
+                    n = f["net"]["layers"].shape
+                detail_extra = f"{max(n)} layers"
+            else:
+                if path.stat().st_size < 1024:
+                    raise ValueError("file too small to be a model")
+                detail_extra = "unverified .pth (architecture is checked at load)"
+        except Exception as exc:  # noqa: BLE001
+            return {"status": "error", "path": str(path), "sha256_ok": None, "detail": f"{path} cannot be read ({exc}). {W.HOW_TO_GET}"}
+    else:
+        detail_extra = "sha256 verified"
+    grey_note = f"; grey model {gray.name}" if gray else "; no grey model (grey images go through the colour model)"
+    return {"status": "ok", "path": str(path), "sha256_ok": ok, "detail": f"{path.name}: {detail_extra}{grey_note}"}
