@@ -1,0 +1,191 @@
+"""`pixtools models list | import FILE | download [--url URL]`.
+
+Weights go into the user weights folder (`paths.user_weights_dir()`), written
+to a temporary file and renamed into place, so an interrupted download or
+import never leaves a half file where the app looks for models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from pixtools_desktop.core import paths
+from pixtools_desktop.core.errors import ModelUnavailableError
+from pixtools_desktop.ml import weights as W
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("models", help="list, import or download the denoise model weights")
+    sub = p.add_subparsers(dest="models_cmd", metavar="{list,import,download}")
+    p.set_defaults(func=run, models_cmd=None)
+
+    pl = sub.add_parser("list", help="show the weight files found and where")
+    pl.set_defaults(func=run, models_cmd="list")
+
+    pi = sub.add_parser("import", help="copy a DnCNN .mat or .pth into the user weights folder (architecture checked)")
+    pi.add_argument("file", help="a DnCNN .mat (MatConvNet) or .pth (KAIR state dict)")
+    pi.add_argument("--name", help="file name to store it under (default: the known name, else the file's name)")
+    pi.set_defaults(func=run, models_cmd="import")
+
+    pd = sub.add_parser("download", help="download the authors' colour model (sha256 verified)")
+    pd.add_argument("--url", default=W.DOWNLOAD_URL, help=f"default: {W.DOWNLOAD_URL}")
+    pd.add_argument("--sha256", default=W.DOWNLOAD_SHA256, help="expected sha256 (default: the published one)")
+    pd.add_argument("--timeout", type=float, default=60.0)
+    pd.add_argument("--quiet", action="store_true", help="no progress bar")
+    pd.set_defaults(func=run, models_cmd="download")
+
+
+def run(args) -> int:
+    cmd = getattr(args, "models_cmd", None) or "list"
+    settings = getattr(args, "settings", None)
+    try:
+        if cmd == "list":
+            return _list(settings)
+        if cmd == "import":
+            return _import(Path(args.file), getattr(args, "name", None))
+        if cmd == "download":
+            return _download(args.url, args.sha256, timeout=args.timeout, quiet=args.quiet)
+    except ModelUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"error: unknown models command {cmd!r}", file=sys.stderr)
+    return 2
+
+
+def _list(settings) -> int:
+    rows = W.installed_weights(settings)
+    color = W.find_weights(settings, W.COLOR)
+    gray = W.find_weights(settings, W.GRAY)
+    if not rows:
+        print(f"No denoise model installed. {W.HOW_TO_GET}")
+        return 0
+    for r in rows:
+        mark = "*" if color and r["path"] == str(color) or gray and r["path"] == str(gray) else " "
+        sha = {True: "sha256 ok", False: "SHA256 MISMATCH", None: "sha256 unknown"}[r["sha256_ok"]]
+        print(f"{mark} {r['model']:<36} {r['size'] / 1e6:6.1f} MB  {sha:<15}  {r['path']}  ({r['location']})")
+    print(f"colour model in use: {color or 'none'}")
+    print(f"grey model in use:   {gray or 'none (grey images use the colour model)'}")
+    if color is None:
+        print(W.HOW_TO_GET)
+    return 0
+
+
+def _atomic_copy_into(src_fh_writer, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".part-", suffix=dest.suffix, dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            src_fh_writer(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_architecture(path: Path) -> str:
+    """Load the file as a DnCNN (strict); returns a short description. Raises ModelUnavailableError."""
+    from pixtools_desktop.ml.model import load_model
+
+    net = load_model(path)
+    return f"{'colour' if net.in_nc == 3 else 'grey'} DnCNN, {net.nb} layers"
+
+
+def _import(src: Path, name: str | None) -> int:
+    if not src.is_file():
+        print(f"error: {src} is not a file", file=sys.stderr)
+        return 1
+    if src.suffix.lower() not in (".mat", ".pth", ".pt"):
+        print(f"error: {src.name}: expected a .mat or .pth file", file=sys.stderr)
+        return 1
+    desc = check_architecture(src)  # before anything is written
+    known = W.identify(src)
+    if name is None:
+        if known:
+            name = known.name
+        else:  # an unknown file: name it by its architecture so lookup finds it
+            from pixtools_desktop.ml.model import load_model
+
+            net = load_model(src)
+            name = ("dncnn_color_blind" if net.in_nc == 3 else "dncnn_gray_blind") + src.suffix.lower() if net.nb == 20 else src.name
+    dest = paths.user_weights_dir() / name
+
+    def write(out):
+        with open(src, "rb") as fh:
+            shutil.copyfileobj(fh, out, 1 << 20)
+
+    _atomic_copy_into(write, dest)
+    _forget_loaded()
+    print(f"imported {src} -> {dest} ({desc})")
+    return 0
+
+
+def _forget_loaded() -> None:
+    if "torch" in sys.modules:
+        from pixtools_desktop.ml.denoiser import clear_model_cache
+
+        clear_model_cache()
+
+
+def _download(url: str, sha256: str | None, *, timeout: float = 60.0, quiet: bool = False) -> int:
+    import httpx
+    from tqdm import tqdm
+
+    name = url.rstrip("/").rsplit("/", 1)[-1] or "GD_Color_Blind.mat"
+    known = W.BY_SHA.get(sha256 or "")
+    if known:
+        name = known.name
+    dest = paths.user_weights_dir() / name
+    digest = hashlib.sha256()
+
+    def write(out):
+        with httpx.stream("GET", url, follow_redirects=True, timeout=timeout) as resp:
+            if resp.status_code != 200:
+                raise ModelUnavailableError(f"Download failed: {url} answered HTTP {resp.status_code}.")
+            total = int(resp.headers.get("content-length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=name, disable=quiet, file=sys.stderr) as bar:
+                for chunk in resp.iter_bytes(1 << 16):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    bar.update(len(chunk))
+        got = digest.hexdigest()
+        if sha256 and got != sha256.lower():
+            raise ModelUnavailableError(
+                f"Download from {url} has sha256 {got}, expected {sha256}: not saved. "
+                "Try again, or get the file yourself and use `pixtools models import FILE`."
+            )
+
+    try:
+        _atomic_copy_into(write, dest)
+    except httpx.HTTPError as exc:
+        print(f"error: download from {url} failed ({exc}). Check the connection, or use `pixtools models import FILE`.", file=sys.stderr)
+        return 1
+    _forget_loaded()
+    print(f"downloaded {url} -> {dest} (sha256 {'verified' if sha256 else 'not checked'})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (tests, or before the main CLI wires `models` in)."""
+    parser = argparse.ArgumentParser(prog="pixtools")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    if getattr(args, "settings", None) is None:
+        from pixtools_desktop.core.settings import load_settings
+
+        args.settings = load_settings()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
