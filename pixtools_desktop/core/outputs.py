@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import string
 import tempfile
 import zipfile
@@ -85,8 +86,16 @@ def resolve_target(target: Path, policy: OverwritePolicy, reserved: set[Path] | 
         i += 1
 
 
+def _disk_nearly_full(folder: Path) -> bool:
+    """Encoders (libtiff, libpng) often report a full disk without errno: look for ourselves."""
+    try:
+        return shutil.disk_usage(folder).free < 1024 * 1024
+    except OSError:
+        return False
+
+
 def _explain_os_error(exc: OSError, folder: Path) -> OutputWriteError:
-    if exc.errno == errno.ENOSPC:
+    if exc.errno == errno.ENOSPC or (exc.errno is None and _disk_nearly_full(folder)):
         return OutputWriteError(f"The disk is full: there is no space left in {folder}.", transient=True)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return OutputWriteError(f"Cannot write to {folder}: permission denied (the folder is read-only).")

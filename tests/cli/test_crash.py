@@ -1,0 +1,63 @@
+"""Crash safety: a CLI batch killed with SIGKILL midway completes exactly once on restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from tests.conftest import require_testdata
+
+
+def test_sigkill_midway_then_rerun_completes_every_job_exactly_once(tmp_path, pixtools_home):
+    src = sorted(require_testdata("testsets", "CBSD68").glob("*.png"))
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(100):
+        im = Image.open(src[i % len(src)])
+        im.crop((i % 7, i % 5, im.width - (i % 3), im.height)).save(inputs / f"img{i:03d}.png")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "pixtools_desktop", "process", str(inputs), "--ops", "webp,tiff", "--out", str(out),
+           "--workers", "2", "--no-progress"]
+    env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home)}
+    db = pixtools_home / "data" / "jobs.sqlite3"
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        done = 0
+        while time.monotonic() < deadline:
+            if db.exists():
+                try:
+                    with sqlite3.connect(db, timeout=5) as c:
+                        done = c.execute("SELECT COUNT(*) FROM jobs WHERE status = 'COMPLETED'").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass
+            if done >= 25:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "batch finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(10)
+    with sqlite3.connect(db) as c:
+        statuses = dict(c.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+    assert 25 <= statuses.get("COMPLETED", 0) < 100, statuses
+
+    rerun = subprocess.run(cmd + ["--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT input_path, status FROM jobs").fetchall()
+    assert len(rows) == 100, "the rerun must adopt the killed batch's jobs, not duplicate them"
+    assert {s for _, s in rows} == {"COMPLETED"}
+    files = sorted(p.name for p in out.iterdir())
+    expected = sorted([f"img{i:03d}_webp.webp" for i in range(100)] + [f"img{i:03d}_tiff.tiff" for i in range(100)])
+    assert files == expected, set(files) ^ set(expected)
+    for name in files[:: 20]:
+        Image.open(out / name).verify()

@@ -1,0 +1,134 @@
+"""`pixtools process` end to end on real files: outputs, summary, exit codes, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+from PIL import Image
+
+from tests.conftest import require_testdata
+
+
+def _bad_corpus(folder: Path, good: Path) -> dict[str, Path]:
+    """The bad inputs a real batch meets; each must fail alone, with a message."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    files["empty"] = folder / "empty.jpg"
+    files["empty"].write_bytes(b"")
+    data = good.read_bytes()
+    files["truncated_png"] = folder / "truncated.png"
+    files["truncated_png"].write_bytes(data[: len(data) // 3])
+    jpg = folder / "real.jpg"
+    Image.open(good).convert("RGB").save(jpg, quality=90)
+    files["truncated_jpg"] = folder / "truncated.jpg"
+    files["truncated_jpg"].write_bytes(jpg.read_bytes()[:2000])
+    jpg.unlink()
+    files["text"] = folder / "text.jpg"
+    files["text"].write_text("hello, this is not a photo\n" * 20)
+    files["html"] = folder / "page.jpg"
+    files["html"].write_text("<!DOCTYPE html><html><body>404 not found</body></html>")
+    ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    files["bomb"] = folder / "bomb.png"
+    files["bomb"].write_bytes(b"\x89PNG\r\n\x1a\n" + chunk)
+    return files
+
+
+def test_batch_with_bad_files_completes_the_good_ones(run_cli, tmp_path, pixtools_home):
+    good = require_testdata("testsets", "CBSD68", "101085.png")
+    bad = _bad_corpus(tmp_path / "in", good)
+    ok1 = tmp_path / "in" / "ok1.png"
+    Image.open(good).save(ok1)
+    cmyk = tmp_path / "in" / "cmyk.jpg"
+    Image.open(good).convert("CMYK").save(cmyk)
+    out = tmp_path / "out"
+    proc = run_cli("process", str(tmp_path / "in"), "--ops", "webp,metadata", "--out", str(out), "--json")
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads(proc.stdout)
+    by_name = {Path(j["input"]).name: j for j in summary["jobs"]}
+    assert by_name["ok1.png"]["status"] == "COMPLETED"
+    assert by_name["cmyk.jpg"]["status"] == "COMPLETED"
+    with Image.open(by_name["cmyk.jpg"]["outputs"][0]["path"]) as im:
+        assert im.mode in ("RGB", "RGBA")
+    for key, path in bad.items():
+        job = by_name[path.name]
+        assert job["status"] == "FAILED", key
+        msg = job["error_message"]
+        assert msg and "Traceback" not in msg and len(msg) < 400, (key, msg)
+    assert "empty" in by_name["empty.jpg"]["error_message"].lower()
+    assert "megapixel" in by_name["bomb.png"]["error_message"].lower() or "too large" in by_name["bomb.png"]["error_message"].lower()
+    assert summary["done"] == 2 and summary["failed"] == len(bad)
+    assert not list(out.glob(".pixtools-tmp-*"))
+
+
+def test_folder_recursion_skipped_files_and_text_summary(run_cli, photo_dir, tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli("process", str(photo_dir), "--ops", "jpg", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert len(list(out.glob("*.jpg"))) == 4  # sub/ not entered without --recursive
+    assert "4 done, 0 failed" in proc.stdout and "skip" in proc.stdout and "notes.txt" in proc.stdout
+    proc = run_cli("process", str(photo_dir), "--ops", "jpg", "--out", str(tmp_path / "out2"), "--recursive")
+    assert proc.returncode == 0 and len(list((tmp_path / "out2").glob("*.jpg"))) == 6
+
+
+def test_invalid_request_is_exit_2_with_the_api_message(run_cli, photo_dir):
+    proc = run_cli("process", str(photo_dir), "--ops", "sepia")
+    assert proc.returncode == 2
+    assert "Invalid operations: 'sepia' is not a valid OperationType" in proc.stderr
+    proc = run_cli("process", str(photo_dir), "--ops", "png", "--params", '{"png":{"quality":3}}')
+    assert proc.returncode == 2 and "only supported for jpg/webp" in proc.stderr
+
+
+def test_same_format_files_are_rejected_individually(run_cli, photo_dir, tmp_path):
+    proc = run_cli("process", str(photo_dir), "--ops", "png", "--out", str(tmp_path / "o"), "--json")
+    summary = json.loads(proc.stdout)
+    assert proc.returncode == 1 and summary["failed"] == 4
+    assert "source and target formats are the same" in summary["rejected"][0]["reason"]
+
+
+def test_rerun_skips_finished_work_and_jobs_commands(run_cli, photo_dir, tmp_path):
+    out = tmp_path / "out"
+    run_cli("process", str(photo_dir), "--ops", "webp", "--out", str(out), check=True)
+    again = run_cli("process", str(photo_dir), "--ops", "webp", "--out", str(out), "--json", check=True)
+    summary = json.loads(again.stdout)
+    assert summary["already_done"] == 4 and summary["done"] == 0
+    assert len(list(out.iterdir())) == 4
+    listing = run_cli("jobs", "list", "--json", check=True)
+    jobs = json.loads(listing.stdout)
+    assert len(jobs) == 4 and all(j["status"] == "COMPLETED" for j in jobs)
+    shown = run_cli("jobs", "show", jobs[0]["job_id"], check=True)
+    assert json.loads(shown.stdout)["job_id"] == jobs[0]["job_id"]
+
+
+def test_retry_failed_after_fixing_the_file(run_cli, tmp_path):
+    good = require_testdata("testsets", "CBSD68", "101085.png")
+    broken = tmp_path / "in" / "later.png"
+    broken.parent.mkdir()
+    broken.write_bytes(good.read_bytes()[:500])
+    proc = run_cli("process", str(broken), "--ops", "jpg", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 1
+    broken.write_bytes(good.read_bytes())  # the user fixes the file
+    retry = run_cli("jobs", "retry-failed")
+    assert retry.returncode == 0, retry.stdout + retry.stderr
+    assert "1 job(s) queued again" in retry.stdout
+    assert (tmp_path / "o" / "later_jpg.jpg").exists()
+
+
+def test_health_is_api_shaped(run_cli):
+    proc = run_cli("health")
+    report = json.loads(proc.stdout)
+    assert set(report) == {"status", "dependencies"}
+    assert report["dependencies"]["database"] == "ok"
+    assert report["status"] in ("healthy", "unhealthy")
+
+
+def test_logs_are_json_with_request_and_job_ids(run_cli, photo_dir, tmp_path, pixtools_home):
+    proc = run_cli("process", str(photo_dir), "--ops", "jpg", "--out", str(tmp_path / "o"), "--json", check=True)
+    request_id = json.loads(proc.stdout)["request_id"]
+    lines = [json.loads(l) for l in (pixtools_home / "logs" / "pixtools.log").read_text().splitlines()]
+    mine = [l for l in lines if l.get("request_id") == request_id]
+    assert any(l["message"] == "job completed" and l["job_id"] for l in mine)
+    assert {"timestamp", "level", "name", "message", "request_id", "job_id"} <= set(mine[0])
