@@ -134,7 +134,7 @@ CREATE TABLE remote_jobs (
 );
 CREATE INDEX remote_jobs_due ON remote_jobs(base_url, next_at);
 CREATE TABLE server_jobs (
-    job_id          TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    job_id          TEXT PRIMARY KEY,        -- written before the jobs row: no FK
     original_name   TEXT,
     original_base   TEXT NOT NULL,
     upload_path     TEXT NOT NULL,
