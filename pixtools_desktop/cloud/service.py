@@ -1,0 +1,193 @@
+"""SinkService: background workers that drain the uploads table and the webhook outbox.
+
+The window starts one next to its scheduler, the CLI one per run. Its `hook`
+is a backend finish hook: it only inserts rows (never touches the network),
+so job workers are never slowed. Workers claim rows atomically, so several
+services (the window and a CLI run on one database) can share the work, and
+rows left behind by a crash are picked up at the next start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from typing import Any, Iterable
+
+import httpx
+
+from pixtools_desktop.cloud import outbox, s3, uploads
+from pixtools_desktop.cloud.config import S3Target, SinkConfig
+from pixtools_desktop.core.jobs import Job, JobStatus
+from pixtools_desktop.core.logs import log_context, redact
+from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.core.store import JobStore
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL_S = 0.5  # also notices rows another process queued
+
+
+class SinkService:
+    """Runs upload and webhook workers on plain threads until `stop()`."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        settings: Settings,
+        config: SinkConfig | None = None,
+        *,
+        upload_workers: int = 2,
+        webhook_workers: int = 1,
+        transfer_config: Any = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.config = config or SinkConfig.from_settings(settings)
+        self.upload_workers = upload_workers
+        self.webhook_workers = webhook_workers
+        self.transfer_config = transfer_config or s3.transfer_config()
+        self._wake = threading.Condition()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._clients: dict[str | None, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._http: httpx.Client | None = None
+
+    # ------------------------------------------------------------ control
+    def start(self) -> None:
+        """Re-queue rows a dead process left in flight, then start the workers."""
+        if self._threads:
+            return
+        self._stopping.clear()
+        recovered = uploads.recover_interrupted(self.store) + outbox.recover_interrupted(self.store)
+        if recovered:
+            log.info("resumed interrupted uploads/deliveries", extra={"count": len(recovered)})
+        self._http = httpx.Client(follow_redirects=False, timeout=self.config.webhook_timeout)
+        lanes = ["upload"] * self.upload_workers + ["webhook"] * self.webhook_workers
+        for i, lane in enumerate(lanes):
+            t = threading.Thread(target=self._loop, args=(lane,), name=f"pixtools-sink-{lane}-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Stop claiming; an upload or delivery in flight finishes (each is bounded by its timeouts)."""
+        self._stopping.set()
+        self.wake()
+        for t in self._threads:
+            t.join(timeout)
+        self._threads.clear()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> "SinkService":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wake(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    # ------------------------------------------------------------ the finish hook
+    def hook(self, job: Job) -> None:
+        """Backend finish hook (worker thread): queue uploads and a delivery; never raises, never waits on I/O."""
+        try:
+            self.enqueue(job)
+        except Exception:  # noqa: BLE001 - a sink problem must never disturb the job worker
+            log.exception("could not queue the job's uploads/webhook", extra={"job_id": job.id})
+        self.wake()
+
+    def enqueue(self, job: Job) -> None:
+        cfg = self.config
+        with log_context(request_id=job.request_id, job_id=job.id):
+            if job.status == JobStatus.CANCELLED or not job.status.is_final:
+                return
+            if cfg.upload and job.status.is_success and cfg.s3 is not None:
+                rows = uploads.enqueue_job(self.store, job, cfg.s3)
+                if rows:
+                    log.info("uploads queued", extra={"count": len(rows), "bucket": cfg.s3.bucket})
+            if cfg.webhook_url and (job.status.is_success or cfg.webhook_on_failure):
+                if outbox.enqueue(self.store, job, cfg.webhook_url, signed=bool(cfg.webhook_secret)):
+                    log.info("webhook queued", extra={"url": redact(cfg.webhook_url)})
+
+    # ------------------------------------------------------------ waiting (CLI, tests)
+    def unfinished(self, job_ids: Iterable[str]) -> int:
+        """Uploads and deliveries of these jobs still pending or in flight."""
+        ids = list(job_ids)
+        n = 0
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            n += self.store.query(
+                f"SELECT (SELECT COUNT(*) FROM uploads WHERE state IN ('pending','uploading') AND job_id IN ({marks}))"
+                f" + (SELECT COUNT(*) FROM webhook_outbox WHERE state IN ('pending','sending') AND job_id IN ({marks}))",
+                chunk + chunk,
+            )[0][0]
+        return n
+
+    def wait(self, job_ids: Iterable[str], timeout: float) -> bool:
+        """Block until every upload and delivery of these jobs is settled, at most `timeout` s."""
+        ids = list(job_ids)
+        deadline = time.monotonic() + timeout
+        while self.unfinished(ids):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    # ------------------------------------------------------------ workers
+    def _client_for(self, endpoint_url: str | None) -> Any:
+        with self._clients_lock:
+            client = self._clients.get(endpoint_url)
+            if client is None:
+                base = self.config.s3 or S3Target.from_settings(self.settings)
+                target = dataclasses.replace(base, endpoint_url=endpoint_url)
+                client = self._clients[endpoint_url] = s3.make_client(target)
+            return client
+
+    def _idle(self, next_due: float | None) -> None:
+        timeout = IDLE_POLL_S
+        if next_due is not None:
+            timeout = max(0.01, min(timeout, next_due - time.time()))
+        with self._wake:
+            self._wake.wait(timeout)
+
+    def _loop(self, lane: str) -> None:
+        while not self._stopping.is_set():
+            try:
+                did = self._step_upload() if lane == "upload" else self._step_webhook()
+            except Exception:  # noqa: BLE001 - e.g. database briefly locked; the row is recovered later
+                log.exception("sink worker step failed", extra={"lane": lane})
+                did = False
+                self._stopping.wait(IDLE_POLL_S)
+            if not did:
+                self._idle(uploads.next_due(self.store) if lane == "upload" else outbox.next_due(self.store))
+
+    def _step_upload(self) -> bool:
+        row = uploads.claim_next(self.store)
+        if row is None:
+            return False
+        job = self.store.get(row.job_id)
+        with log_context(request_id=job.request_id if job else None, job_id=row.job_id):
+            try:
+                client = self._client_for(row.endpoint_url)
+            except Exception as exc:  # noqa: BLE001 - e.g. an unknown profile
+                message, _ = s3.explain(exc, row.bucket)
+                uploads.mark_failed(self.store, row, message, retry_at=None)
+                return True
+            uploads.process_one(self.store, row, client, self.config.retry, self.transfer_config)
+        self.wake()  # a delivery may have been waiting for this upload
+        return True
+
+    def _step_webhook(self) -> bool:
+        row = outbox.claim_next(self.store)
+        if row is None:
+            return False
+        assert self._http is not None
+        outbox.process_one(self.store, row, self.config, self._http, self.settings)
+        return True
