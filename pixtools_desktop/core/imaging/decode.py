@@ -264,6 +264,10 @@ def _normalise_mode(
 ) -> tuple[Image.Image, bytes | None]:
     """Bring any Pillow mode to one of NORMAL_MODES; returns (image, icc)."""
     mode = im.mode
+    if mode in ("L", "RGB") and "transparency" in im.info:
+        # A PNG colour key (tRNS) is transparency too: make it a real alpha
+        # channel, or it is lost as soon as the image is converted or resized.
+        return im.convert("LA" if mode == "L" else "RGBA"), icc
     if mode in NORMAL_MODES:
         return im, icc
     if mode == "1":

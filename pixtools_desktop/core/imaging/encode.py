@@ -110,12 +110,14 @@ def save_image(
     params: dict[str, object] = {}
     if fmt in DEFAULT_QUALITY:
         params["quality"] = DEFAULT_QUALITY[fmt] if quality is None else int(quality)
-    icc = _icc_for(icc_profile, out)
-    if icc:
-        params["icc_profile"] = icc
+    # Always pass the key: Pillow's PNG, TIFF and AVIF writers fall back to
+    # the image's own `info["icc_profile"]` when it is absent, which would
+    # defeat stripping metadata from a decoded image.
+    params["icc_profile"] = _icc_for(icc_profile, out)
     exif_bytes = with_exif_header(exif) if exif else None
     if fmt == "jpg":
         params["optimize"] = True  # Huffman tables only: lossless and cheap
+        params["comment"] = None  # not a source JPEG's COM segment, by the same fallback
         if exif_bytes and len(exif_bytes) > _JPEG_MAX_EXIF:
             log.warning("EXIF block of %d bytes is too large for JPEG; not written", len(exif_bytes))
             exif_bytes = None
@@ -128,7 +130,14 @@ def save_image(
             params["pnginfo"] = info
             xmp = None
     elif fmt == "tiff":
-        params["compression"] = "tiff_lzw"  # lossless, readable everywhere
+        # Uncompressed on purpose: every compressed TIFF goes through
+        # libtiff in Pillow, which cannot write the EXIF/GPS sub-IFDs (the
+        # save fails), so compression would cost the camera metadata.
+        params["compression"] = "raw"
+        if hasattr(out, "tag_v2"):
+            # Pillow copies XMP/IPTC/Photoshop tags from a TIFF source into
+            # the output whatever we pass; a plain copy carries no tags.
+            out = out.copy()
         if xmp:
             tags = Image.Exif()
             if exif_bytes:

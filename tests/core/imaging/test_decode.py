@@ -278,3 +278,12 @@ def test_icc_profile_is_returned(data_file):
 def test_xmp_bytes_are_returned(data_file):
     source = load_image(data_file("exif/jpg/xmp/BlueSquare.jpg"))
     assert isinstance(source.xmp, bytes) and b"x:xmpmeta" in source.xmp
+
+
+def test_png_colour_key_transparency_becomes_alpha(tmp_path):
+    im = Image.new("RGB", (4, 4), (0, 255, 0))
+    im.putpixel((0, 0), (1, 2, 3))
+    im.save(tmp_path / "key.png", transparency=(1, 2, 3))
+    source = load_image(tmp_path / "key.png")
+    assert source.image.mode == "RGBA"
+    assert source.image.getpixel((0, 0))[3] == 0 and source.image.getpixel((1, 1)) == (0, 255, 0, 255)
