@@ -26,8 +26,8 @@ from pixtools_desktop.core.outputs import (
     render_name,
     resolve_target,
     sweep_temp_files,
-    write_atomic,
     write_bundle,
+    write_output,
 )
 from pixtools_desktop.core.settings import Settings
 
@@ -172,13 +172,22 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
         outputs[op] = OutputRecord(op=op, path=str(target), size=INTENT_SIZE, mime=spec.mime)
         ctx.save_outputs(list(outputs.values()))
         quality = params.get("quality", spec.default_quality)
-        size = write_atomic(
+        # A name reused from an interrupted attempt is ours: overwrite it.
+        policy = OverwritePolicy.OVERWRITE if prev is not None else OverwritePolicy(options.overwrite)
+        target, size = write_output(
             target,
             lambda fh, image=image, fmt=fmt, quality=quality: imaging.save_image(
                 image, fh, fmt, quality=quality, exif=exif, icc_profile=icc, xmp=xmp
             ),
+            policy=policy,
             tag=job.id[:8],
         )
+        if size is None:  # SKIP, and another job took the name meanwhile
+            outputs[op] = OutputRecord(op=op, path=str(target), size=target.stat().st_size, mime=spec.mime, skipped=True)
+            ctx.save_outputs(list(outputs.values()))
+            warnings.append(f"{target.name} already exists: skipped ({op}).")
+            done_steps += 1
+            continue
         outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=spec.mime)
         ctx.save_outputs(list(outputs.values()))
         log.info("output written", extra={"op": op, "path": str(target), "bytes": size})

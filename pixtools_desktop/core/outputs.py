@@ -18,6 +18,7 @@ import re
 import shutil
 import string
 import tempfile
+import threading
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from pixtools_desktop.core.errors import OutputWriteError, ValidationError
 from pixtools_desktop.core.jobs import OverwritePolicy
 
 TMP_PREFIX = ".pixtools-tmp-"
+_fallback_lock = threading.Lock()
 PLACEHOLDERS = {"stem", "op", "ext", "date", "time", "n", "parent"}
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
 
@@ -129,6 +131,67 @@ def write_atomic(target: Path, write: Callable[[BinaryIO], None], *, tag: str = 
         tmp.unlink(missing_ok=True)
         raise
     return size
+
+
+def _no_clobber_rename(tmp: Path, target: Path) -> bool:
+    """Move tmp to target only if target does not exist, atomically (hard link + unlink).
+
+    Two jobs naming the same output at once (photo.png in two folders) must not
+    overwrite each other: `os.replace` would, `os.link` fails with EEXIST.
+    """
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+        with _fallback_lock:  # filesystems without hard links (FAT, some shares)
+            if target.exists():
+                return False
+            os.replace(tmp, target)
+            return True
+    tmp.unlink(missing_ok=True)
+    return True
+
+
+def write_output(
+    target: Path,
+    write: Callable[[BinaryIO], None],
+    *,
+    policy: OverwritePolicy,
+    tag: str = "",
+) -> tuple[Path, int | None]:
+    """Write one output under the overwrite policy, encoding only once.
+
+    Returns (final path, size); size is None when the policy is SKIP and the
+    name is taken. With UNIQUE the next free " (n)" name is taken atomically.
+    """
+    if policy == OverwritePolicy.OVERWRITE:
+        return target, write_atomic(target, write, tag=tag)
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{tag}", suffix=target.suffix, dir=folder)
+    except OSError as exc:
+        raise _explain_os_error(exc, folder) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        size = tmp.stat().st_size
+        candidate = target
+        while not _no_clobber_rename(tmp, candidate):
+            if policy == OverwritePolicy.SKIP:
+                return candidate, None
+            candidate, _ = resolve_target(candidate, OverwritePolicy.UNIQUE)
+        return candidate, size
+    except OSError as exc:
+        raise _explain_os_error(exc, folder) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def sweep_temp_files(folder: Path, tag: str = "") -> int:

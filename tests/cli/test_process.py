@@ -30,10 +30,14 @@ def _bad_corpus(folder: Path, good: Path) -> dict[str, Path]:
     files["text"].write_text("hello, this is not a photo\n" * 20)
     files["html"] = folder / "page.jpg"
     files["html"].write_text("<!DOCTYPE html><html><body>404 not found</body></html>")
-    ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
-    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    # A decompression bomb: 100000x100000 declared, a few KB of zlib that would inflate to 30 GB.
+    idat = zlib.compressobj(9).compress(b"\0" * 4_000_000)
     files["bomb"] = folder / "bomb.png"
-    files["bomb"].write_bytes(b"\x89PNG\r\n\x1a\n" + chunk)
+    files["bomb"].write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0))
+                              + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
     return files
 
 
@@ -44,8 +48,20 @@ def test_batch_with_bad_files_completes_the_good_ones(run_cli, tmp_path, pixtool
     Image.open(good).save(ok1)
     cmyk = tmp_path / "in" / "cmyk.jpg"
     Image.open(good).convert("CMYK").save(cmyk)
+    import numpy as np
+
+    deep = tmp_path / "in" / "deep16.png"
+    Image.fromarray((np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 21)).save(deep)
+    pal = tmp_path / "in" / "palette.png"
+    p_img = Image.new("P", (40, 30), 1)
+    p_img.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    p_img.paste(0, (0, 0, 20, 30))
+    p_img.save(pal, transparency=0)
+    gif = tmp_path / "in" / "anim.gif"
+    frames = [Image.new("RGB", (32, 32), c) for c in ("red", "green", "blue")]
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
     out = tmp_path / "out"
-    proc = run_cli("process", str(tmp_path / "in"), "--ops", "webp,metadata", "--out", str(out), "--json")
+    proc = run_cli("process", str(tmp_path / "in"), "--ops", "webp,tiff,metadata", "--out", str(out), "--json")
     assert proc.returncode == 1, proc.stderr
     summary = json.loads(proc.stdout)
     by_name = {Path(j["input"]).name: j for j in summary["jobs"]}
@@ -53,6 +69,14 @@ def test_batch_with_bad_files_completes_the_good_ones(run_cli, tmp_path, pixtool
     assert by_name["cmyk.jpg"]["status"] == "COMPLETED"
     with Image.open(by_name["cmyk.jpg"]["outputs"][0]["path"]) as im:
         assert im.mode in ("RGB", "RGBA")
+    outs = {Path(j["input"]).name: {o["op"]: o["path"] for o in j["outputs"]} for j in summary["jobs"]}
+    with Image.open(outs["deep16.png"]["tiff"]) as im:
+        assert im.mode.startswith("I;16"), "16-bit grey stays 16-bit in TIFF"
+        assert im.getextrema()[1] > 255
+    with Image.open(outs["palette.png"]["webp"]) as im:
+        assert im.mode == "RGBA" and im.getpixel((5, 5))[3] == 0 and im.getpixel((30, 5))[3] == 255
+    assert by_name["anim.gif"]["status"] == "COMPLETED"
+    assert any("frame" in w for w in by_name["anim.gif"]["warnings"]), by_name["anim.gif"]["warnings"]
     for key, path in bad.items():
         job = by_name[path.name]
         assert job["status"] == "FAILED", key
@@ -60,7 +84,7 @@ def test_batch_with_bad_files_completes_the_good_ones(run_cli, tmp_path, pixtool
         assert msg and "Traceback" not in msg and len(msg) < 400, (key, msg)
     assert "empty" in by_name["empty.jpg"]["error_message"].lower()
     assert "megapixel" in by_name["bomb.png"]["error_message"].lower() or "too large" in by_name["bomb.png"]["error_message"].lower()
-    assert summary["done"] == 2 and summary["failed"] == len(bad)
+    assert summary["done"] == 5 and summary["failed"] == len(bad)
     assert not list(out.glob(".pixtools-tmp-*"))
 
 

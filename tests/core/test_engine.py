@@ -179,3 +179,27 @@ def test_full_disk_is_transient_then_fails_after_retries(store, settings, cbsd68
     final = execute_job(store, again, settings)
     assert final.status == JobStatus.FAILED and "disk is full" in final.error_message
     assert not list(Path(out).glob(".pixtools-tmp-*")) and not list(Path(out).glob("*.tiff"))
+
+
+def test_same_names_from_many_folders_never_overwrite_each_other(store, settings, cbsd68, tmp_path):
+    """photo.png from 16 folders into one output folder, 4 workers: 16 distinct files."""
+    from pixtools_desktop.core.batch import plan_batch
+    from pixtools_desktop.core.runner import LocalRunner
+
+    files = []
+    for i in range(16):
+        d = tmp_path / "in" / f"card{i}"
+        d.mkdir(parents=True)
+        Image.open(cbsd68 / "101085.png").crop((i, 0, 100 + i, 80)).save(d / "photo.png")
+        files.append(d / "photo.png")
+    out = tmp_path / "out"
+    plan = plan_batch(store, files, validate_request(["webp"], None, None), OutputOptions(output_dir=str(out)))
+    with LocalRunner(store, settings, workers=4, batch_ids={plan.batch_id}) as runner:
+        runner.submit(plan.new_jobs)
+        assert runner.wait_idle(plan.batch_id, timeout=60)
+    jobs = store.list_jobs(batch_id=plan.batch_id)
+    assert all(j.status == JobStatus.COMPLETED for j in jobs)
+    paths = {j.outputs[0].path for j in jobs}
+    assert len(paths) == 16 and len(list(out.iterdir())) == 16
+    sizes = {Image.open(p).size for p in paths}
+    assert sizes == {(100, 80)}
