@@ -34,8 +34,9 @@ def register(subparsers) -> None:
     pi.set_defaults(func=run, models_cmd="import")
 
     pd = sub.add_parser("download", help="download the authors' colour model (sha256 verified)")
-    pd.add_argument("--url", default=W.DOWNLOAD_URL, help=f"default: {W.DOWNLOAD_URL}")
-    pd.add_argument("--sha256", default=W.DOWNLOAD_SHA256, help="expected sha256 (default: the published one)")
+    pd.add_argument("--model", choices=sorted(W.DOWNLOADS), default="color", help="which model (default: color)")
+    pd.add_argument("--url", default=None, help=f"default: the authors' address, e.g. {W.DOWNLOAD_URL}")
+    pd.add_argument("--sha256", default=None, help="expected sha256 (default: the published one for --model)")
     pd.add_argument("--timeout", type=float, default=60.0)
     pd.add_argument("--quiet", action="store_true", help="no progress bar")
     pd.set_defaults(func=run, models_cmd="download")
@@ -50,7 +51,8 @@ def run(args) -> int:
         if cmd == "import":
             return _import(Path(args.file), getattr(args, "name", None))
         if cmd == "download":
-            return _download(args.url, args.sha256, timeout=args.timeout, quiet=args.quiet)
+            url, sha = W.DOWNLOADS[getattr(args, "model", None) or "color"]
+            return _download(args.url or url, args.sha256 or sha, timeout=args.timeout, quiet=args.quiet)
     except ModelUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

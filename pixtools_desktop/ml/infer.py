@@ -178,7 +178,6 @@ def denoise_tiled(
     tile = int(tile) if tile and tile > 0 else auto_tile(runner, ensemble=ensemble)
     tile = max(16, tile)
     dev = runner.device
-    inv = 1.0 / scale
     done_px, total_px = 0, h * w
     queue = tile_grid(h, w, tile)
     with torch.inference_mode():
@@ -193,8 +192,8 @@ def denoise_tiled(
             # HWC -> (1, C, H, W) view with channels_last strides; the float conversion is the one copy.
             x = patch.to(device=dev).permute(2, 0, 1).unsqueeze(0)
             x = x.to(torch.float32, memory_format=torch.channels_last)
-            if inv != 1.0:
-                x.mul_(inv)
+            if scale != 1.0:
+                x.div_(scale)  # division, not a reciprocal multiply: bit-equal to the usual u8 / 255.0
             try:
                 n = runner.noise_ensemble(x) if ensemble else runner.noise(x)
             except torch.OutOfMemoryError:

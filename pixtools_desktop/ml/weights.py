@@ -30,6 +30,13 @@ GRAY = "gray"
 
 DOWNLOAD_URL = "https://github.com/cszn/DnCNN/raw/master/model/GD_Color_Blind.mat"
 DOWNLOAD_SHA256 = "57db5437a44037e7675a99042fe7b14d3dcdf1c333d3ec665855566e8a59795c"
+DOWNLOADS = {
+    "color": (DOWNLOAD_URL, DOWNLOAD_SHA256),
+    "gray": (
+        "https://github.com/cszn/DnCNN/raw/master/model/GD_Gray_Blind.mat",
+        "37f76da0b71dd2b2789ce91848fe2f184ab486203c9af9ac1b98199b60ea02b0",
+    ),
+}
 HOW_TO_GET = (
     "Run `pixtools models download` to fetch the authors' colour model "
     f"({DOWNLOAD_URL}), or `pixtools models import FILE` with a DnCNN .mat or .pth you already have."
