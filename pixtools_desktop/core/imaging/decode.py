@@ -34,6 +34,7 @@ from pixtools_desktop.core.imaging._exif import (
     reset_exif_orientation,
     reset_xmp_orientation,
 )
+from pixtools_desktop.core.imaging._sniff import not_an_image, signature_format
 
 DEFAULT_MAX_PIXELS = 250_000_000
 
@@ -101,64 +102,6 @@ def too_large_message(width: int, height: int, max_pixels: int) -> str:
     )
 
 
-_IMAGE_SIGNATURES = (
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"BM", "BMP"),
-)
-
-
-def _signature_format(head: bytes) -> str | None:
-    for magic, name in _IMAGE_SIGNATURES:
-        if head.startswith(magic):
-            return name
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
-        return "AVIF"
-    return None
-
-
-def _not_an_image(head: bytes) -> UnsupportedImageError:
-    """A message naming what the file seems to be, for files no plugin took."""
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
-            return UnsupportedImageError(
-                "This is a HEIC/HEIF photo (the iPhone format), which PixTools cannot read yet. "
-                "Export it as JPEG first."
-            )
-        return UnsupportedImageError("This file is not an image: it looks like a video or another media file.")
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    kinds = (
-        (stripped.startswith(b"%pdf"), "a PDF document"),
-        (head.startswith(b"PK\x03\x04"), "a ZIP archive (or an Office document)"),
-        (head.startswith(b"\x1f\x8b"), "a gzip archive"),
-        (head.startswith((b"Rar!", b"7z\xbc\xaf")), "a compressed archive"),
-        (
-            stripped.startswith((b"<!doctype html", b"<html"))
-            or any(t in stripped for t in (b"<html", b"<head", b"<body")),
-            "an HTML page (often a download link that returned a web page instead of the picture)",
-        ),
-        (b"<svg" in stripped, "an SVG vector drawing; export it as PNG first"),
-    )
-    for matched, what in kinds:
-        if matched:
-            return UnsupportedImageError(f"This file is not an image: it looks like {what}.")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        # A multi-byte character cut by the sniff window still counts as text.
-        text = head[:-3].decode("utf-8", "ignore") if len(head) > 3 else ""
-    if text and all(ch.isprintable() or ch in "\t\r\n" for ch in text):
-        return UnsupportedImageError("This file is not an image: it looks like a text file.")
-    return UnsupportedImageError("This file is not in an image format PixTools can read.")
-
-
 def _identify(fp: BinaryIO, filename: str) -> ImageFile.ImageFile | None:
     """`Image.open` without its process-wide bomb check (see module doc)."""
     fp.seek(0)
@@ -204,7 +147,7 @@ def open_image(
         raise ImageDecodeError("The file is empty (0 bytes).")
     fp.seek(0)
     head = fp.read(1024)
-    head_fmt = _signature_format(head)
+    head_fmt = signature_format(head)
     try:
         im = _identify(fp, filename)
     except Image.DecompressionBombError as exc:
@@ -221,7 +164,7 @@ def open_image(
             if size < 64 or _looks_truncated(EOFError(), head_fmt, fp.read()):
                 raise ImageDecodeError(TRUNCATED_MESSAGE)
             raise ImageDecodeError(DAMAGED_MESSAGE.format(fmt=head_fmt))
-        raise _not_an_image(head)
+        raise not_an_image(head)
     width, height = im.size
     if width <= 0 or height <= 0:
         raise ImageDecodeError(f"The image is damaged: its header declares a size of {width} x {height} pixels.")
@@ -404,7 +347,8 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
     except PermissionError as exc:
         raise ImageDecodeError("The file cannot be read: permission denied.") from exc
     except OSError as exc:
-        raise ImageDecodeError(f"The file cannot be read ({exc.strerror or 'input/output error'}).", transient=True) from exc
+        reason = exc.strerror or "input/output error"
+        raise ImageDecodeError(f"The file cannot be read ({reason}).", transient=True) from exc
     with fp:
         try:
             im = open_image(fp, filename, max_pixels=max_pixels)

@@ -66,7 +66,7 @@ def test_truncated_png(tmp_path, data_file, keep):
     [
         (b"Holiday photos: see the shared album.\nThanks!\n", "This file is not an image: it looks like a text file."),
         ("Grüße aus Köln\n".encode() * 20, "This file is not an image: it looks like a text file."),
-        (b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body></body></html>", "it looks like an HTML page"),
+        (b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>", "it looks like an HTML page"),
         (b"\n  <html lang='en'><body>404 Not Found</body></html>", "it looks like an HTML page"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "it looks like a PDF document."),
         (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(60), "it looks like a ZIP archive"),
@@ -179,7 +179,8 @@ def test_16bit_grey_png_keeps_16_bit_precision(tmp_path):
 def test_big_endian_16bit_tiff_is_normalised(tmp_path):
     values = _u16_gradient()
     path = tmp_path / "be.tiff"
-    Image.frombuffer("I;16B", (values.shape[1], values.shape[0]), values.astype(">u2").tobytes(), "raw", "I;16B", 0, 1).save(path)
+    size = (values.shape[1], values.shape[0])
+    Image.frombuffer("I;16B", size, values.astype(">u2").tobytes(), "raw", "I;16B", 0, 1).save(path)
     source = load_image(path)
     assert source.image.mode == "I;16" and np.array_equal(np.asarray(source.image), values)
 

@@ -198,3 +198,34 @@ def test_stripping_works_on_decoded_images_that_carry_metadata(fmt, data_file, t
     Image.new("RGB", (8, 8)).save(tiff, tiffinfo={700: b"<x:xmpmeta>secret</x:xmpmeta>"})
     assert load_image(tiff).image.info.get("xmp")
     assert not _roundtrip(load_image(tiff).image, fmt).info.get("xmp")
+
+
+def test_png_optimize_only_below_the_size_threshold(monkeypatch):
+    """optimize=True (the API's choice) took 50 s on a smooth 24 MP photo;
+    large images use the default level instead."""
+    from pixtools_desktop.core.imaging import encode
+
+    seen = []
+    original = Image.Image.save
+
+    def spy(self, fp, format=None, **params):
+        seen.append(params.get("optimize", False))
+        return original(self, fp, format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", spy)
+    monkeypatch.setattr(encode, "PNG_OPTIMIZE_MAX_PIXELS", 100)
+    save_image(Image.new("RGB", (10, 10)), io.BytesIO(), "png")
+    save_image(Image.new("RGB", (10, 11)), io.BytesIO(), "png")
+    assert seen == [True, False]
+
+
+def test_imaging_imports_neither_qt_nor_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pixtools_desktop.core.imaging as m; "
+        "bad = [n for n in ('PySide6', 'torch', 'PyQt5', 'PyQt6') if n in sys.modules]; "
+        "sys.exit(1 if bad else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -141,7 +141,10 @@ def test_west_longitude_nul_padded_strings_offset_and_long_exposure(tmp_path):
         "exposure_time": "2s",
         "aperture": "f/8.0",
         "iso": 3200,
-        "gps": {"latitude": pytest.approx(-(33 + 51 / 60 + 54 / 3600)), "longitude": pytest.approx(-(151 + 12 / 60 + 36 / 3600))},
+        "gps": {
+            "latitude": pytest.approx(-(33 + 51 / 60 + 54 / 3600)),
+            "longitude": pytest.approx(-(151 + 12 / 60 + 36 / 3600)),
+        },
     }
 
 
@@ -156,7 +159,10 @@ def test_garbage_values_become_none(tmp_path):
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(1 / 125, "1/125s"), (1 / 4000, "1/4000s"), (0.25, "1/4s"), (0.3, "0.3s"), (0.5, "0.5s"), (1, "1s"), (2.5, "2.5s"), (30, "30s"), (0, None)],
+    [
+        (1 / 125, "1/125s"), (1 / 4000, "1/4000s"), (0.25, "1/4s"), (0.3, "0.3s"),
+        (0.5, "0.5s"), (1, "1s"), (2.5, "2.5s"), (30, "30s"), (0, None),
+    ],
 )
 def test_exposure_rule(seconds, text):
     assert format_exposure(seconds) == text
