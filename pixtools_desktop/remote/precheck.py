@@ -1,0 +1,76 @@
+"""Refuse locally what a PixTools server would refuse, before any upload.
+
+A user with a 40 MB TIFF and "denoise, mode max" should read why at once,
+not after a round trip per file. The rules are the API's (10 MB, four
+content types, API operations only, the same validation texts via
+`core.ops` in api_compatible mode) plus the desktop options a server cannot
+honour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pixtools_desktop.core.errors import JobError, ValidationError
+from pixtools_desktop.core.jobs import Job
+from pixtools_desktop.core.ops import validate_request
+from pixtools_desktop.remote.sniff import describe, sniff_file
+
+API_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+_DESKTOP_DENOISE_OPTIONS = ("format", "mode", "strength")
+_TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/avif": "AVIF"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    filename: str
+    mime: str
+    operations: list[str]
+    params: dict
+
+
+def prepare_upload(job: Job, *, max_bytes: int = API_MAX_UPLOAD_BYTES) -> Upload:
+    """What to send for this job, or a JobError saying why a server would refuse it."""
+    path = Path(job.input_path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise JobError(f"The file {path} no longer exists (moved or deleted?).") from None
+    except OSError as exc:
+        raise JobError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    if size > max_bytes:
+        raise JobError(
+            f"This file is {size / (1024 * 1024):.1f} MB; PixTools servers accept at most "
+            f"{max_bytes // (1024 * 1024)} MB per file. Use the local engine for it, or shrink it first."
+        )
+    try:
+        mime, head = sniff_file(path)
+    except OSError as exc:
+        raise JobError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    if mime is None:
+        raise JobError(
+            f"PixTools servers accept only JPEG, PNG, WebP and AVIF files; this file is {describe(head)}. "
+            "Use the local engine for it."
+        )
+    if "tiff" in job.operations:
+        raise JobError("TIFF output is a desktop-only operation that PixTools servers do not offer. "
+                       "Use the local engine, or choose jpg, png, webp or avif.")
+    extras = [k for k in _DESKTOP_DENOISE_OPTIONS if k in job.params.get("denoise", {})]
+    if extras:
+        raise JobError(
+            f"Denoise {', '.join(extras)} {'is a desktop-only option' if len(extras) == 1 else 'are desktop-only options'}"
+            " that PixTools servers do not offer (they always write a PNG with the default model). "
+            "Remove it or use the local engine."
+        )
+    try:
+        request = validate_request(job.operations, job.params, path.name, api_compatible=True)
+    except ValidationError as exc:
+        raise JobError(f"The server would reject this job: {exc.detail}") from exc
+    return Upload(path=path, filename=path.name, mime=mime,
+                  operations=[op.value for op in request.operations], params=request.params)
+
+
+def type_name(mime: str) -> str:
+    return _TYPE_NAMES.get(mime, mime)

@@ -1,0 +1,78 @@
+"""Bring a completed remote job's results home, the way the local engine writes them.
+
+Same naming template, same overwrite policy, same atomic writes
+(`core.outputs`), and the same intent-then-file bookkeeping as the engine:
+an output is recorded with size -1 before its download starts, so after a
+crash the resumed job reuses that name instead of making "photo (2).jpg",
+and outputs already on disk are never downloaded twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+from pixtools_desktop.core.engine import INTENT_SIZE
+from pixtools_desktop.core.jobs import Job, OutputRecord, OverwritePolicy
+from pixtools_desktop.core.ops import OUTPUT_FORMATS
+from pixtools_desktop.core.outputs import output_dir_for, render_name, resolve_target, write_atomic
+from pixtools_desktop.core.store import JobStore
+from pixtools_desktop.remote.api import ApiClient
+
+BUNDLE = "bundle"
+
+
+def _ext_mime(op: str, url: str) -> tuple[str, str]:
+    if op == BUNDLE:
+        return "zip", "application/zip"
+    spec = OUTPUT_FORMATS.get(op)
+    if spec is not None:
+        return spec.ext, spec.mime
+    suffix = Path(urlparse(url).path).suffix.lstrip(".")  # an op this app does not know: keep the server's type
+    return (suffix or "bin"), "application/octet-stream"
+
+
+def download_results(
+    api: ApiClient,
+    store: JobStore,
+    job: Job,
+    body: dict,
+    *,
+    archive: bool,
+    progress: Callable[[float], None],
+) -> tuple[list[OutputRecord], list[str]]:
+    """Download every `result_urls` entry (and the archive when asked); returns (outputs, warnings)."""
+    outputs: dict[str, OutputRecord] = {r.op: r for r in job.outputs}
+    warnings: list[str] = []
+    items = list((body.get("result_urls") or {}).items())
+    if archive and body.get("archive_url"):
+        items.append((BUNDLE, body["archive_url"]))
+    input_path = Path(job.input_path)
+    options = job.options
+    out_dir = output_dir_for(input_path, options.output_dir)
+    when = datetime.now()
+    for i, (op, url) in enumerate(items):
+        prev = outputs.get(op)
+        if prev is not None and (prev.skipped or (prev.size != INTENT_SIZE and Path(prev.path).exists())):
+            continue
+        ext, mime = _ext_mime(op, url)
+        if prev is not None and prev.size == INTENT_SIZE:
+            target, skip = Path(prev.path), False
+        else:
+            name = render_name(options.naming_template, input_path=input_path, op=op, ext=ext, n=job.seq, when=when)
+            reserved = {Path(r.path) for r in outputs.values()}
+            target, skip = resolve_target(out_dir / name, OverwritePolicy(options.overwrite), reserved)
+        if skip:
+            outputs[op] = OutputRecord(op=op, path=str(target), size=target.stat().st_size, mime=mime, skipped=True)
+            store.save_outputs(job.id, list(outputs.values()))
+            warnings.append(f"{target.name} already exists: skipped ({op}).")
+            continue
+        outputs[op] = OutputRecord(op=op, path=str(target), size=INTENT_SIZE, mime=mime)
+        store.save_outputs(job.id, list(outputs.values()))
+        size = write_atomic(target, lambda fh, url=url: api.download(url, fh), tag=job.id[:8])
+        outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=mime)
+        store.save_outputs(job.id, list(outputs.values()))
+        progress((i + 1) / len(items))
+    return list(outputs.values()), warnings
