@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import threading
 from pathlib import Path
@@ -160,9 +161,16 @@ def explain(exc: BaseException, bucket: str = "") -> tuple[str, bool]:
     if isinstance(exc, ReadTimeoutError):
         return "the S3 endpoint stopped answering (read timeout)", False
     if isinstance(exc, S3UploadFailedError):
+        # The transfer manager flattens the ClientError into text: "... An error occurred (Code) when ...".
         text = str(exc)
-        permanent = any(c in text for c in _AUTH_CODES - {"403"})
-        return f"S3 upload failed: {text}", permanent
+        m = re.search(r"An error occurred \((\w+)\)", text)
+        code = m.group(1) if m else ""
+        if code in _AUTH_CODES:
+            return (f"S3 rejected the credentials ({code}): check AWS_ACCESS_KEY_ID, "
+                    f"AWS_SECRET_ACCESS_KEY or the profile, and the bucket's permissions", True)
+        if code in _BUCKET_CODES:
+            return f"the bucket {bucket or '?'} does not exist on this S3 endpoint ({code})", True
+        return f"S3 upload failed: {text.partition(': ')[2] or text}", False
     if isinstance(exc, FileNotFoundError):
         return f"the output file {exc.filename} no longer exists", True
     if isinstance(exc, OSError):
