@@ -138,7 +138,10 @@ def _forget_loaded() -> None:
 
 def _download(url: str, sha256: str | None, *, timeout: float = 60.0, quiet: bool = False) -> int:
     import httpx
-    from tqdm import tqdm
+    from tqdm import tqdm as _tqdm
+
+    class tqdm(_tqdm):  # no tqdm_monitor thread left behind (one download, one bar)
+        monitor_interval = 0
 
     name = url.rstrip("/").rsplit("/", 1)[-1] or "GD_Color_Blind.mat"
     known = W.BY_SHA.get(sha256 or "")
