@@ -92,16 +92,17 @@ class SinkConfig:
         on_failure = settings.webhook_on_failure if webhook_on_failure is None else (
             webhook_on_failure or settings.webhook_on_failure
         )
-        return cls(
-            upload=bool(upload),
-            s3=S3Target.from_settings(settings),
-            webhook_url=url,
-            webhook_secret=secret,
-            webhook_on_failure=bool(on_failure),
-            fail_max=int(settings.webhook_fail_max or 5),
-            reset_timeout=float(settings.webhook_reset_timeout or 60),
-            **overrides,
-        )
+        fields = {
+            "upload": bool(upload),
+            "s3": S3Target.from_settings(settings),
+            "webhook_url": url,
+            "webhook_secret": secret,
+            "webhook_on_failure": bool(on_failure),
+            "fail_max": int(settings.webhook_fail_max or 5),
+            "reset_timeout": float(settings.webhook_reset_timeout or 60),
+        }
+        fields.update(overrides)  # e.g. webhook_timeout, retry (tests, embedding apps)
+        return cls(**fields)
 
 
 def url_host(url: str) -> str:
