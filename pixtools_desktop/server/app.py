@@ -128,7 +128,9 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
         if found is None:
             raise HTTPException(404, detail=f"No {name} output for job {job_id}")
         path, download_name, media_type = found
-        return FileResponse(path, media_type=media_type, filename=download_name)
+        # safe_base() keeps names to [A-Za-z0-9._ -], so a plain quoted filename is exact (as S3 sends it)
+        return FileResponse(path, media_type=media_type,
+                            headers={"Content-Disposition": f'attachment; filename="{download_name}"'})
 
     @app.get("/api/livez")
     async def livez():

@@ -65,7 +65,7 @@ class UploadLimitMiddleware:
         self.path = path
 
     async def _too_large(self, send) -> None:
-        body = json.dumps({"detail": f"File exceeds {self.mb}MB limit"}).encode()
+        body = json.dumps({"detail": f"File exceeds {self.mb}MB limit"}, separators=(",", ":")).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
