@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from pixtools_desktop.core import imaging
+from pixtools_desktop.core.imaging.transform import target_size
 from pixtools_desktop.core.errors import JobCancelled, JobError, ModelUnavailableError
 from pixtools_desktop.core.jobs import Job, OutputRecord, OverwritePolicy
 from pixtools_desktop.core.ops import OUTPUT_FORMATS, OperationType
@@ -82,6 +83,22 @@ def _output_format(op: str, params: dict) -> str:
     return op
 
 
+def _reduce_to(job: Job) -> Callable[[int, int], tuple[int, int] | None] | None:
+    """When every file output is a downscale (and nothing is denoised), say how small a decode may be."""
+    file_ops = [op for op in job.operations if op != OperationType.METADATA]
+    if not file_ops or OperationType.DENOISE in file_ops:
+        return None
+    resizes = [job.params.get(op, {}).get("resize") for op in file_ops]
+    if any(not r for r in resizes):
+        return None
+
+    def needed(full_w: int, full_h: int) -> tuple[int, int] | None:
+        sizes = [target_size(full_w, full_h, r.get("width"), r.get("height")) for r in resizes]
+        return max(w for w, _ in sizes), max(h for _, h in sizes)
+
+    return needed
+
+
 def run_job(job: Job, ctx: EngineContext) -> JobResult:
     """Run every op of a job; raises JobError (user-facing) or JobCancelled."""
     input_path = Path(job.input_path)
@@ -110,7 +127,7 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
     _check_cancel(ctx)
     if not input_path.exists():
         raise JobError(f"The file {input_path} no longer exists (moved or deleted?).")
-    src = imaging.load_image(input_path, max_pixels=settings.max_pixels)
+    src = imaging.load_image(input_path, max_pixels=settings.max_pixels, reduce_to=_reduce_to(job))
     warnings = list(src.warnings)
     done_steps += 1
     step_progress()
@@ -165,7 +182,10 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
             image = denoiser.denoise_image(image, progress=lambda f: step_progress(0.9 * f), cancelled=ctx.cancelled)
         resize = params.get("resize")
         if resize:
-            image = imaging.resize(image, resize.get("width"), resize.get("height"))
+            # Sizes from the full-resolution dimensions, so a reduced-scale decode gives the same pixels count.
+            full_w, full_h = src.original_size or src.image.size
+            tw, th = target_size(full_w, full_h, resize.get("width"), resize.get("height"))
+            image = imaging.resize(image, tw, th)
         _check_cancel(ctx)
 
         # Intent first, then the file: a crash between the two is resolved on resume.

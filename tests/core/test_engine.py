@@ -203,3 +203,32 @@ def test_same_names_from_many_folders_never_overwrite_each_other(store, settings
     assert len(paths) == 16 and len(list(out.iterdir())) == 16
     sizes = {Image.open(p).size for p in paths}
     assert sizes == {(100, 80)}
+
+
+def test_downscale_decodes_jpeg_at_reduced_scale_with_the_same_result(store, settings, exif_jpgs, tmp_path):
+    """JPEG DCT-scaled decode for downscales: exact output size, pixels within noise of a full decode."""
+    import numpy as np
+
+    from pixtools_desktop.core.engine import _reduce_to
+
+    src = exif_jpgs / "orientation" / "portrait_6.jpg"
+    full = imaging.load_image(src)
+    job = _job(store, src, ["webp"], {"webp": {"quality": 100, "resize": {"width": 150}}}, output_dir=str(tmp_path))
+    reduced = imaging.load_image(src, reduce_to=_reduce_to(job))
+    assert reduced.original_size == full.image.size
+    assert reduced.image.width < full.image.width, "the decode should have been reduced"
+    final = execute_job(store, job, settings)
+    with Image.open(final.outputs[0].path) as im:
+        out = np.asarray(im.convert("RGB"), dtype=float)
+    from pixtools_desktop.core.imaging.transform import target_size
+
+    ref = imaging.resize(full.image, *target_size(*full.image.size, 150, None))
+    assert out.shape[:2] == (ref.height, ref.width)
+    assert np.abs(out - np.asarray(ref.convert("RGB"), dtype=float)).mean() < 3.0
+
+
+def test_full_size_ops_are_never_reduced(store, settings, exif_jpgs):
+    from pixtools_desktop.core.engine import _reduce_to
+
+    job = _job(store, exif_jpgs / "Canon_40D.jpg", ["webp", "png"], {"webp": {"resize": {"width": 100}}})
+    assert _reduce_to(job) is None

@@ -23,7 +23,7 @@ import io
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import numpy as np
 from PIL import Image, ImageFile
@@ -37,6 +37,8 @@ from pixtools_desktop.core.imaging._exif import (
 from pixtools_desktop.core.imaging._sniff import not_an_image, signature_format
 
 DEFAULT_MAX_PIXELS = 250_000_000
+
+ReduceTo = Callable[[int, int], "tuple[int, int] | None"]
 
 NORMAL_MODES = ("L", "LA", "RGB", "RGBA", "I;16")
 
@@ -76,6 +78,10 @@ class SourceImage:
     xmp: bytes | None = None
     warnings: list[str] = field(default_factory=list)
     bit_depth: int = 8
+    # Upright size of the file's full-resolution image. Differs from
+    # image.size only when a JPEG was decoded at reduced scale (`reduce_to`);
+    # resize targets are computed from it so sizes match a full decode exactly.
+    original_size: tuple[int, int] | None = None
 
     @property
     def width(self) -> int:
@@ -272,8 +278,38 @@ def _as_bytes(value: object) -> bytes | None:
     return bytes(value) if isinstance(value, (bytes, bytearray)) and value else None
 
 
-def _decode(im: ImageFile.ImageFile, fp: BinaryIO, size: int) -> SourceImage:
+def _upright_size(im: ImageFile.ImageFile) -> tuple[int, int]:
+    try:
+        orientation = int(im.getexif().get(0x0112) or 1)
+    except Exception:  # noqa: BLE001 - damaged EXIF is reported later, by _decode
+        orientation = 1
+    w, h = im.size
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def _apply_draft(im: ImageFile.ImageFile, reduce_to: ReduceTo) -> tuple[int, int] | None:
+    """Let libjpeg decode at 1/2, 1/4 or 1/8 scale when every output is smaller anyway.
+
+    DCT-domain scaling skips most of the decode work for a 24 MP photo headed
+    for 1920 px; the final LANCZOS resize still sets the exact size. Only JPEG
+    supports it; other formats decode at full size.
+    """
+    if im.format not in ("JPEG", "MPO") or im.mode not in ("RGB", "L", "CMYK", "YCbCr"):
+        return None
+    full = _upright_size(im)  # JPEG: EXIF was read with the header, nothing is decoded here
+    need = reduce_to(*full)
+    if need is None:
+        return full
+    nw, nh = need
+    if full != im.size:  # stored rotated: ask in stored orientation
+        nw, nh = nh, nw
+    im.draft(im.mode, (max(1, nw), max(1, nh)))
+    return full
+
+
+def _decode(im: ImageFile.ImageFile, fp: BinaryIO, size: int, reduce_to: "ReduceTo | None" = None) -> SourceImage:
     notes: list[str] = []
+    original_size = _apply_draft(im, reduce_to) if reduce_to is not None else None
     fmt = "JPEG" if im.format == "MPO" else (im.format or "unknown")
     frames = getattr(im, "n_frames", 1)
     if frames > 1 and im.format != "MPO":  # MPO extras are camera previews, not content
@@ -328,14 +364,20 @@ def _decode(im: ImageFile.ImageFile, fp: BinaryIO, size: int) -> SourceImage:
         xmp=xmp,
         warnings=notes,
         bit_depth=16 if image.mode == "I;16" else 8,
+        original_size=original_size or image.size,
     )
 
 
-def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> SourceImage:
+def load_image(
+    path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: "ReduceTo | None" = None
+) -> SourceImage:
     """Decode `path` by content into an upright `SourceImage`.
 
     Safe to call from several threads at once. Raises ImageDecodeError (or its
     subclass UnsupportedImageError) whose text is meant for the user.
+    `reduce_to(full_w, full_h) -> (w, h) | None` says the smallest upright size
+    any output needs; a JPEG may then be decoded at a reduced scale no smaller
+    than that (None: full size needed).
     """
     filename = os.fspath(path)
     try:
@@ -352,7 +394,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
     with fp:
         try:
             im = open_image(fp, filename, max_pixels=max_pixels)
-            return _decode(im, fp, os.fstat(fp.fileno()).st_size)
+            return _decode(im, fp, os.fstat(fp.fileno()).st_size, reduce_to)
         except ImageDecodeError:
             raise
         except MemoryError as exc:
