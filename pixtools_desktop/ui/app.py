@@ -1,17 +1,44 @@
-"""Start the desktop app (minimal shell until the full window lands)."""
+"""Start the desktop app: single instance, theme, window, event loop.
+
+A second `pixtools FILE…` hands its files to the running window over a
+local socket and exits. The window is shown before anything imports torch
+(the model loads on the model thread when a denoise first runs).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def run_app(files: list[str]) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+    from PySide6.QtWidgets import QApplication
+
+    from pixtools_desktop.core.logs import setup_logging
+    from pixtools_desktop.ui.single_instance import InstanceServer, send_to_running
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    win = QMainWindow()
-    win.setWindowTitle("PixTools Desktop")
-    win.setCentralWidget(QLabel("Drop photos here"))
-    win.resize(900, 600)
+    app.setApplicationName("PixTools")
+    app.setOrganizationName("PixTools")
+    abs_files = [os.path.abspath(f) for f in files]
+    if send_to_running(abs_files):
+        return 0
+    setup_logging()
+    from pixtools_desktop.ui.main_window import MainWindow
+
+    server = InstanceServer()
+    server.listen()
+    win = MainWindow()
+    server.filesReceived.connect(win.receive_files)
     win.show()
-    return app.exec()
+    if os.environ.get("PIXTOOLS_BENCH_FIRST_PAINT"):
+        from pixtools_desktop.ui.first_paint import report_first_paint
+
+        report_first_paint(win)
+    if abs_files:
+        win.add_paths(abs_files)
+    try:
+        return app.exec()
+    finally:
+        win.shutdown()
+        server.close()

@@ -1,0 +1,36 @@
+"""Build the window's backend from the settings (local Qt scheduler or remote API)."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject
+
+from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.core.store import JobStore
+
+log = logging.getLogger(__name__)
+
+
+def make_backend(store: JobStore, settings: Settings, parent: QObject | None = None):
+    """Return `(backend, note)`: note is a sentence for the user when we fell back, else ''.
+
+    `settings.backend == "remote"` uses `pixtools_desktop.remote.backend.RemoteBackend`
+    when that layer is installed; otherwise (or for "local") jobs run on this machine.
+    """
+    if settings.backend == "remote":
+        try:
+            from pixtools_desktop.remote.backend import RemoteBackend
+        except ImportError as exc:
+            log.warning("remote backend unavailable, using local", extra={"error": str(exc)})
+            note = "The remote backend is not part of this build; jobs run on this computer."
+        else:
+            if not settings.backend_url:
+                note = "Remote backend chosen but no server URL is set; jobs run on this computer."
+            else:
+                return RemoteBackend(store, settings), ""
+    else:
+        note = ""
+    from pixtools_desktop.ui.qt_scheduler import QtScheduler
+
+    return QtScheduler(store, settings, parent), note

@@ -1,0 +1,610 @@
+"""The main window: drop photos, choose what to do, watch the queue, see results.
+
+Threads: the window only draws and dispatches. Adding files (walking
+folders, planning, inserting rows) runs on a small I/O pool; jobs run on the
+backend (`backend_factory`); backend events arrive through `BackendBridge`
+as queued signals and are applied to the model in 50 ms batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QUrl, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pixtools_desktop.core import paths
+from pixtools_desktop.core.errors import ValidationError
+from pixtools_desktop.core.inputs import IMAGE_EXTENSIONS, count_images
+from pixtools_desktop.core.jobs import Job
+from pixtools_desktop.core.settings import Settings, load_settings, save_settings
+from pixtools_desktop.core.store import JobStore
+from pixtools_desktop.ui import theme
+from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add
+from pixtools_desktop.ui.backend_factory import make_backend
+from pixtools_desktop.ui.bridge import BackendBridge
+from pixtools_desktop.ui.queue_model import JobIdRole, QueueModel
+from pixtools_desktop.ui.queue_view import QueueView
+from pixtools_desktop.ui.results_panel import ResultsPanel
+from pixtools_desktop.ui.run_tracker import RunSummary, RunTracker
+from pixtools_desktop.ui.tasks import start_task
+from pixtools_desktop.ui.thumbnails import ThumbnailLoader
+from pixtools_desktop.ui.window_chrome import build_header, build_summary_card
+
+log = logging.getLogger(__name__)
+
+BIG_FOLDER = 500
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, *, backend=None) -> None:
+        super().__init__()
+        self.settings = settings or load_settings()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("PixTools")
+        self.setWindowIcon(theme.app_icon())
+        self.setAcceptDrops(True)
+        self._closed = False
+        self.skipped: list[tuple[str, str]] = []
+        self.last_summary: RunSummary | None = None
+        self.notifications_sent: list[tuple[str, str]] = []
+        self._tray: QSystemTrayIcon | None = None
+        self._add_signals: list = []
+        self._staged: list[str] = []
+        self._start_after_restage = False
+        self.qsettings = QSettings(str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+        self.store = JobStore(self.settings.db_path or paths.default_db_path())
+        self.thumbnails = ThumbnailLoader(self)
+        self.model = QueueModel(self.store, self.thumbnails, self)
+        self.run = RunTracker()
+        self._io_pool = QThreadPool(self)
+        self._io_pool.setMaxThreadCount(1)  # adds run in order
+        self.bridge = BackendBridge(self)
+        self.bridge.started.connect(self._on_started)
+        self.bridge.progress.connect(self._on_progress)
+        self.bridge.finished.connect(self._on_finished)
+        self.bridge.status.connect(self._on_status)
+        self.model.countsChanged.connect(self._on_counts_changed)
+        self.model.jobsChanged.connect(self._on_jobs_changed)
+
+        self._build_ui()
+        self._build_actions()
+        theme.apply_theme(QApplication.instance(), self.settings.theme)
+        self._restore_window_state()
+
+        self.backend_note = ""
+        self.backend = backend
+        self._install_backend(backend)
+        self.running = self.qsettings.value("queue/running", False, type=bool)
+        if self.running:
+            self.run.begin(self.model.ids_with_status("PENDING", "PROCESSING"))
+        else:
+            self.backend.pause()
+        self.backend.start()
+        self._refresh_controls()
+
+    # ------------------------------------------------------------ construction
+    def _install_backend(self, backend=None) -> None:
+        if backend is None:
+            backend, self.backend_note = make_backend(self.store, self.settings, self)
+        self.backend = backend
+        self.backend.add_listener(self.bridge.listener)
+        if self.backend_note:
+            self.statusBar().showMessage(self.backend_note, 10000)
+
+    def _build_ui(self) -> None:
+        root = QWidget()
+        root.setObjectName("root")
+        outer = QVBoxLayout(root)
+        outer.setContentsMargins(14, 14, 14, 10)
+        outer.setSpacing(12)
+        self.header, self.buttons = build_header(self)
+        outer.addWidget(self.header)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(12)
+        from pixtools_desktop.ui.operations_panel import OperationsPanel
+
+        self.ops_panel = OperationsPanel(self.settings)
+        self.ops_panel.changed.connect(self._refresh_controls)
+        left = QScrollArea()
+        left.setWidgetResizable(True)
+        left.setWidget(self.ops_panel)
+        left.setMinimumWidth(330)
+        self.splitter.addWidget(left)
+
+        center = QWidget()
+        cl = QVBoxLayout(center)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(10)
+        self.summary_card, self.summary_label, self.summary_details = build_summary_card(self)
+        cl.addWidget(self.summary_card)
+        self.drop_hint = QFrame()
+        self.drop_hint.setObjectName("dropHint")
+        dh = QHBoxLayout(self.drop_hint)
+        self.drop_label = QLabel("Drop photos or folders anywhere · Ctrl+O files · Ctrl+Shift+O folder · Ctrl+V paste")
+        self.drop_label.setWordWrap(True)
+        dh.addWidget(self.drop_label)
+        cl.addWidget(self.drop_hint)
+        self.table = QueueView()
+        self.table.setModel(self.model)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        cl.addWidget(self.table, 1)
+        prow = QHBoxLayout()
+        self.overall = QProgressBar()
+        self.overall.setRange(0, 1000)
+        self.overall.setAccessibleName("Overall progress")
+        self.overall.setFormat("%p%")
+        self.eta_label = QLabel("Nothing running")
+        self.eta_label.setMinimumWidth(260)
+        self.eta_label.setObjectName("cardTitle")
+        prow.addWidget(self.overall, 1)
+        prow.addWidget(self.eta_label)
+        cl.addLayout(prow)
+        self.splitter.addWidget(center)
+
+        self.results = ResultsPanel(self.thumbnails, self.store)
+        self.results.compare_requested = self.open_compare
+        self.results.setMinimumWidth(300)
+        self.splitter.addWidget(self.results)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([340, 760, 340])
+        outer.addWidget(self.splitter, 1)
+        self.setCentralWidget(root)
+        self.skipped_btn = QPushButton("")
+        self.skipped_btn.clicked.connect(self.show_skipped)
+        self.skipped_btn.hide()
+        self.statusBar().addPermanentWidget(self.skipped_btn)
+        self.resize(1360, 820)
+
+    def _action(self, text: str, slot, shortcut: str | QKeySequence | None = None, *, context=None) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        if context is not None:
+            act.setShortcutContext(context)
+        act.triggered.connect(slot)
+        return act
+
+    def _build_actions(self) -> None:
+        W = Qt.ShortcutContext
+        self.act_add_files = self._action("Add files…", self.choose_files, "Ctrl+O")
+        self.act_add_folder = self._action("Add folder…", self.choose_folder, "Ctrl+Shift+O")
+        self.act_paste = self._action("Paste", self.paste, QKeySequence.StandardKey.Paste)
+        self.act_toggle = self._action("Start/Pause", self.toggle_running, "Ctrl+Return")
+        self.act_toggle_space = self._action("Start/Pause", self.toggle_running, "Space", context=W.WidgetShortcut)
+        self.act_remove = self._action("Remove", self.remove_selected, QKeySequence.StandardKey.Delete,
+                                       context=W.WidgetShortcut)
+        self.act_cancel = self._action("Cancel", self.cancel_selected, "Ctrl+.")
+        self.act_retry = self._action("Retry failed", self.retry_failed, "Ctrl+R")
+        self.act_settings = self._action("Settings…", self.open_settings, "Ctrl+,")
+        self.act_health = self._action("Health…", self.open_health, "Ctrl+Shift+H")
+        self.act_quit = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        for act in (self.act_add_files, self.act_add_folder, self.act_paste, self.act_toggle, self.act_cancel,
+                    self.act_retry, self.act_settings, self.act_health, self.act_quit):
+            self.addAction(act)
+        self.table.addAction(self.act_toggle_space)
+        self.table.addAction(self.act_remove)
+        b = self.buttons
+        b["add_files"].clicked.connect(self.choose_files)
+        b["add_folder"].clicked.connect(self.choose_folder)
+        b["start"].clicked.connect(self.toggle_running)
+        b["cancel"].clicked.connect(self.cancel_selected)
+        b["remove"].clicked.connect(self.remove_selected)
+        b["retry"].clicked.connect(self.retry_failed)
+        b["settings"].clicked.connect(self.open_settings)
+        b["health"].clicked.connect(self.open_health)
+
+    def _restore_window_state(self) -> None:
+        geo = self.qsettings.value("window/geometry")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        split = self.qsettings.value("window/splitter")
+        if isinstance(split, QByteArray) and not split.isEmpty():
+            self.splitter.restoreState(split)
+
+    # ------------------------------------------------------------ adding files
+    def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
+        if e.mimeData().hasUrls():
+            e.acceptProposedAction()
+
+    def dragMoveEvent(self, e) -> None:  # noqa: N802
+        if e.mimeData().hasUrls():
+            e.acceptProposedAction()
+
+    def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
+        files = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
+        if files:
+            e.acceptProposedAction()
+            self.add_paths(files)
+
+    @Slot()
+    def choose_files(self) -> None:
+        patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
+        files, _ = QFileDialog.getOpenFileNames(self, "Add photos", "", f"Images ({patterns});;All files (*)")
+        if files:
+            self.add_paths(files)
+
+    @Slot()
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        if folder:
+            self.add_paths([folder])
+
+    @Slot()
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        paths_: list[str] = []
+        if mime is not None and mime.hasUrls():
+            paths_ = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        elif mime is not None and mime.hasText():
+            for line in mime.text().splitlines():
+                line = line.strip()
+                if line.startswith("file://"):
+                    line = QUrl(line).toLocalFile()
+                if line and os.path.exists(line):
+                    paths_.append(line)
+        if paths_:
+            self.add_paths(paths_)
+        else:
+            self.statusBar().showMessage("Nothing to paste: copy image files or folders first.", 5000)
+
+    def confirm_big_folder(self, folder: str, count: int) -> bool:
+        """Ask before adding a big folder (tests replace this method)."""
+        answer = QMessageBox.question(
+            self, "Add a big folder?",
+            f"{Path(folder).name} holds {count:,} photos (sub-folders included). Add them all to the queue?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def add_paths(self, raw_paths: list[str]) -> bool:
+        """Turn dropped/pasted/chosen paths into jobs with the current choice (off the GUI thread)."""
+        try:
+            request = self.ops_panel.current_request()
+            options = self.ops_panel.current_options()
+        except ValidationError as exc:
+            self.show_problem(exc.detail)
+            return False
+        kept = []
+        for p in raw_paths:
+            if os.path.isdir(p):
+                n = count_images(Path(p))
+                if n > BIG_FOLDER and not self.confirm_big_folder(p, n):
+                    continue
+            kept.append(p)
+        if not kept:
+            return False
+        self.statusBar().showMessage(f"Adding {len(kept)} item(s)…")
+        req = AddRequest(kept, request, options, replace_ids=[])
+        self._start_add(req)
+        return True
+
+    def _start_add(self, req: AddRequest) -> None:
+        backend, store = self.backend, self.store
+        signals = start_task(self._io_pool, lambda: run_add(store, backend, req), self)
+        signals.done.connect(self._on_added)
+        signals.failed.connect(self.show_problem)
+        self._add_signals.append(signals)
+
+    @Slot(object)
+    def _on_added(self, result: AddResult) -> None:
+        if self._closed:
+            return
+        self._add_signals = [s for s in self._add_signals if s is not self.sender()]
+        if result.replaced:
+            self.model.remove_ids(result.replaced)
+            self.run.forget(result.replaced)
+        self.model.append_jobs(result.jobs)
+        self.model.queue_updates(result.adopted)
+        new_ids = [j.id for j in result.jobs] + [j.id for j in result.adopted]
+        if self.running:
+            self.run.begin(new_ids) if not self.run.active else self.run.add(new_ids)
+        else:
+            self._staged.extend(j.id for j in result.jobs)
+        self.skipped = result.skipped + result.rejected
+        msg = f"Added {len(result.jobs):,} photo(s)"
+        if result.adopted:
+            msg += f" · {len(result.adopted):,} already waiting"
+        if result.already_done:
+            msg += f" · {len(result.already_done):,} already done earlier with the same settings"
+        if not self.running and result.jobs:
+            msg += " · press Start (Ctrl+Return) to run"
+        self.statusBar().showMessage(msg, 15000)
+        n_skip = len(self.skipped)
+        self.skipped_btn.setText(f"{n_skip:,} skipped — show")
+        self.skipped_btn.setVisible(bool(n_skip))
+        if self._start_after_restage:
+            self._start_after_restage = False
+            self._resume()
+        self._refresh_controls()
+
+    @Slot(list)
+    def receive_files(self, files: list) -> None:
+        """Files handed over by a second launch (single instance)."""
+        if files:
+            self.add_paths([str(f) for f in files])
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    @Slot()
+    def show_skipped(self) -> None:
+        text = "\n".join(f"{Path(p).name}: {why}" for p, why in self.skipped[:200])
+        more = len(self.skipped) - 200
+        if more > 0:
+            text += f"\n… and {more:,} more"
+        box = QMessageBox(QMessageBox.Icon.Information, "Skipped files",
+                          f"{len(self.skipped):,} file(s) were not added:", parent=self)
+        box.setDetailedText(text)
+        box.setInformativeText(text[:600])
+        box.open()
+
+    @Slot(str)
+    def show_problem(self, text: str) -> None:
+        self.summary_card.setProperty("failed", True)
+        self.summary_label.setText(text)
+        self.summary_details.setText("")
+        self._repolish(self.summary_card)
+        self.summary_card.show()
+
+    # ------------------------------------------------------------ queue control
+    @Slot()
+    def toggle_running(self) -> None:
+        if self.running:
+            self.pause()
+        else:
+            self.start()
+
+    def start(self) -> None:
+        self.running = True
+        self.qsettings.setValue("queue/running", True)
+        self.summary_card.hide()
+        staged = [i for i in self._staged if self.model.status_of(i) == "PENDING"]
+        self._staged = []
+        if staged and self._restage(staged):
+            self._start_after_restage = True
+            self._refresh_controls()
+            return
+        self._resume()
+
+    def _restage(self, ids: list[str]) -> bool:
+        """Jobs added while paused follow the choice made before pressing Start."""
+        try:
+            request = self.ops_panel.current_request()
+            options = self.ops_panel.current_options()
+        except ValidationError as exc:
+            self.show_problem(exc.detail)
+            return False
+        jobs = [j for j in self.store.get_many(ids) if j.attempts == 0]
+        want = (list(request.to_json()["operations"]), request.params, options.to_json())
+        stale = [j for j in jobs if (j.operations, j.params, j.options.to_json()) != want]
+        if not stale:
+            return False
+        req = AddRequest([j.input_path for j in stale], request, options, replace_ids=[j.id for j in stale])
+        self._start_add(req)
+        return True
+
+    def _resume(self) -> None:
+        self.run.begin(self.model.ids_with_status("PENDING", "PROCESSING"))
+        self.backend.resume()
+        self._refresh_controls()
+
+    def pause(self) -> None:
+        self.running = False
+        self.qsettings.setValue("queue/running", False)
+        self.backend.pause()
+        self.run.eta.pause()
+        self._refresh_controls()
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.job_id(r) for r in rows]
+
+    @Slot()
+    def cancel_selected(self) -> None:
+        ids = [i for i in self.selected_ids() if self.model.status_of(i) in ("PENDING", "PROCESSING")]
+        for job_id in ids:
+            self.backend.cancel(job_id)
+        self.model.refresh_ids(ids)
+
+    @Slot()
+    def remove_selected(self) -> None:
+        ids = self.selected_ids()
+        running = [i for i in ids if self.model.status_of(i) == "PROCESSING"]
+        gone = [i for i in ids if i not in running]
+        if gone:
+            self.store.delete(gone)
+            self.model.remove_ids(gone)
+            self.run.forget(gone)
+        if running:
+            self.statusBar().showMessage(f"{len(running)} running job(s) kept: cancel them first.", 6000)
+        self._refresh_controls()
+
+    @Slot()
+    def retry_failed(self) -> None:
+        ids = self.model.ids_with_status("FAILED", "CANCELLED")
+        if not ids:
+            return
+        self.store.retry_failed(job_ids=ids)
+        self.model.refresh_ids(ids)
+        if self.running:
+            self.run.begin(ids) if not self.run.active else self.run.add(ids)
+        self.summary_card.hide()
+        self.backend.wake()
+        self.statusBar().showMessage(f"Retrying {len(ids):,} job(s)", 5000)
+
+    # ------------------------------------------------------------ backend events (GUI thread)
+    @Slot(str, object)
+    def _on_started(self, job_id: str, job: Job) -> None:
+        self.run.started(job_id)
+        self.model.queue_job(job)
+
+    @Slot(str, float)
+    def _on_progress(self, job_id: str, fraction: float) -> None:
+        self.run.progress(job_id, fraction)
+        self.model.apply_progress(job_id, fraction)
+
+    @Slot(str, object)
+    def _on_finished(self, job_id: str, job: Job) -> None:
+        self.run.job_finished(job_id, job.status.value, job.name, job.error_message)
+        self.model.queue_job(job)
+
+    @Slot(str, object)
+    def _on_status(self, job_id: str, job: object) -> None:
+        if isinstance(job, Job):
+            if job.status.is_final:
+                self._on_finished(job_id, job)
+            else:
+                self.model.queue_job(job)
+
+    @Slot()
+    def _on_counts_changed(self) -> None:
+        self._refresh_progress()
+        if self.run.active and self.model.unfinished() == 0 and self.run.ids and not self._start_after_restage:
+            self._batch_finished(self.run.end())
+
+    @Slot(list)
+    def _on_jobs_changed(self, ids: list) -> None:
+        current = self.results.job
+        if current is not None and current.id in ids:
+            self.results.show_job(self.store.get(current.id))
+
+    def _batch_finished(self, summary: RunSummary) -> None:
+        self.last_summary = summary
+        failed = bool(summary.failed)
+        self.summary_card.setProperty("failed", failed)
+        self.summary_label.setText(f"Batch finished: {summary.text}")
+        reasons = "\n".join(f"• {name}: {why}" for name, why in summary.failed[:5])
+        if len(summary.failed) > 5:
+            reasons += f"\n… and {len(summary.failed) - 5:,} more (Retry failed: Ctrl+R)"
+        self.summary_details.setText(reasons)
+        self.summary_details.setVisible(bool(reasons))
+        self._repolish(self.summary_card)
+        self.summary_card.show()
+        self.notify("PixTools: batch finished", summary.text)
+        self._refresh_controls()
+
+    def notify(self, title: str, text: str) -> None:
+        """OS notification when enabled in settings and the platform has a tray."""
+        if not self.settings.notifications:
+            return
+        self.notifications_sent.append((title, text))
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(self.windowIcon(), self)
+                self._tray.show()
+            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
+
+    # ------------------------------------------------------------ display
+    def _refresh_progress(self) -> None:
+        self.overall.setValue(int(1000 * self.run.fraction()) if self.run.active else
+                              (1000 if self.last_summary else 0))
+        self.eta_label.setText(self.run.status_line(paused=not self.running) if self.run.active else
+                               (f"Last batch: {self.last_summary.text}" if self.last_summary else "Nothing running"))
+
+    @Slot()
+    def _refresh_controls(self) -> None:
+        b = self.buttons
+        b["start"].setText("Pause" if self.running else "Start")
+        b["start"].setToolTip("Pause the queue (Ctrl+Return)" if self.running else "Run the queue (Ctrl+Return)")
+        self.header_sub.setText(f"New photos get: {self.ops_panel.summary()}")
+        self._refresh_progress()
+
+    @staticmethod
+    def _repolish(w: QWidget) -> None:
+        w.style().unpolish(w)
+        w.style().polish(w)
+
+    @Slot()
+    def _on_current_changed(self) -> None:
+        idx = self.table.currentIndex()
+        job_id = idx.data(JobIdRole) if idx.isValid() else None
+        self.results.show_job(self.store.get(job_id) if job_id else None)
+
+    def open_compare(self, before: str, after: str) -> None:
+        from pixtools_desktop.ui.compare_view import CompareDialog
+
+        dlg = CompareDialog(before, after, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+
+    @Slot()
+    def open_settings(self) -> None:
+        from pixtools_desktop.ui.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.settings, self)
+        dlg.applied.connect(self._on_settings_applied)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        self._settings_dialog = dlg
+
+    @Slot()
+    def _on_settings_applied(self) -> None:
+        save_settings(self.settings)
+        theme.apply_theme(QApplication.instance(), self.settings.theme)
+        self.ops_panel.load_output_settings()
+        kind = "remote" if self.backend.__class__.__name__ != "QtScheduler" else "local"
+        if (self.settings.backend == "remote") != (kind == "remote"):
+            self.backend.stop()
+            self._install_backend()
+            if not self.running:
+                self.backend.pause()
+            self.backend.start()
+        self.statusBar().showMessage("Settings saved", 4000)
+
+    @Slot()
+    def open_health(self) -> None:
+        from pixtools_desktop.ui.health_panel import HealthDialog
+
+        dlg = HealthDialog(self.settings, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+
+    # ------------------------------------------------------------ shutdown
+    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(e)
+
+    def shutdown(self) -> None:
+        """Stop taking work, interrupt running jobs (re-queued for next start), wait for every thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/splitter", self.splitter.saveState())
+        self.qsettings.setValue("queue/running", self.running)
+        self.qsettings.sync()
+        try:
+            save_settings(self.settings)
+        except OSError:
+            log.exception("could not save settings")
+        for dlg in self.findChildren(QWidget):
+            if hasattr(dlg, "_pool") and dlg is not self and dlg.isVisible():
+                dlg.close()
+        self._io_pool.waitForDone()
+        self.backend.stop()
+        self.thumbnails.stop()
+        self.model.stop()
+        if self._tray is not None:
+            self._tray.hide()
+        self.store.close()

@@ -1,0 +1,239 @@
+"""The card for the selected job: outputs with thumbnails, sizes, open buttons,
+extracted metadata, links (S3), warnings/errors, and before/after for denoise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pixtools_desktop.core.jobs import Job
+from pixtools_desktop.ui import result_links
+from pixtools_desktop.ui.queue_model import STATUS_TEXT
+
+THUMB = 88
+MAX_META_ITEMS = 400
+
+
+def human_size(n: int) -> str:
+    if n < 0:
+        return "—"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _fill_tree(parent: QTreeWidgetItem | QTreeWidget, data: Any, budget: list[int]) -> None:
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else []
+    for key, value in items:
+        if budget[0] <= 0:
+            return
+        budget[0] -= 1
+        if isinstance(value, (dict, list)):
+            item = QTreeWidgetItem([str(key), ""])
+            _fill_tree(item, value, budget)
+        else:
+            text = str(value)
+            item = QTreeWidgetItem([str(key), text if len(text) < 200 else text[:200] + "…"])
+        if isinstance(parent, QTreeWidget):
+            parent.addTopLevelItem(item)
+        else:
+            parent.addChild(item)
+
+
+class ResultsPanel(QFrame):
+    def __init__(self, thumbnails, store=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.thumbnails = thumbnails
+        self.store = store
+        self.job: Job | None = None
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # replaceable in tests
+        self.compare_requested: Callable[[str, str], None] | None = None
+        self._thumb_labels: dict[str, QLabel] = {}
+        thumbnails.ready.connect(self._on_thumb)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(14, 12, 14, 14)
+        title = QLabel("Result")
+        title.setObjectName("cardTitle")
+        lay.addWidget(title)
+        self.name_label = QLabel("Select a job in the queue to see its outputs.")
+        self.name_label.setWordWrap(True)
+        self.name_label.setObjectName("muted")
+        lay.addWidget(self.name_label)
+        self.badge = QLabel("")
+        self.badge.setObjectName("badge")
+        self.badge.hide()
+        lay.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignLeft)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setObjectName("error")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        lay.addWidget(self.message)
+
+        self.outputs_box = QWidget()
+        self.outputs_layout = QVBoxLayout(self.outputs_box)
+        self.outputs_layout.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.outputs_box)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        lay.addWidget(scroll, 2)
+
+        self.links_label = QLabel("")
+        self.links_label.setOpenExternalLinks(True)
+        self.links_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.links_label.setWordWrap(True)
+        self.links_label.hide()
+        lay.addWidget(self.links_label)
+
+        self.compare_btn = QPushButton("Compare before / after")
+        self.compare_btn.setObjectName("primary")
+        self.compare_btn.clicked.connect(self._compare)
+        self.compare_btn.hide()
+        lay.addWidget(self.compare_btn)
+
+        self.meta_title = QLabel("METADATA")
+        self.meta_title.setObjectName("sectionTitle")
+        lay.addWidget(self.meta_title)
+        self.meta_tree = QTreeWidget()
+        self.meta_tree.setHeaderLabels(["Tag", "Value"])
+        self.meta_tree.setAccessibleName("Extracted metadata")
+        lay.addWidget(self.meta_tree, 1)
+        self.meta_title.hide()
+        self.meta_tree.hide()
+
+    # ------------------------------------------------------------ showing a job
+    def show_job(self, job: Job | None) -> None:
+        self.job = job
+        self._thumb_labels.clear()
+        while self.outputs_layout.count():
+            item = self.outputs_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.meta_tree.clear()
+        if job is None:
+            self.name_label.setText("Select a job in the queue to see its outputs.")
+            for w in (self.badge, self.message, self.links_label, self.compare_btn, self.meta_title, self.meta_tree):
+                w.hide()
+            return
+        self.name_label.setText(job.name)
+        self.badge.setText(STATUS_TEXT.get(job.status.value, job.status.value))
+        self.badge.setProperty("state", job.status.value)
+        self.badge.style().unpolish(self.badge)
+        self.badge.style().polish(self.badge)
+        self.badge.show()
+        notes = []
+        if job.error_message:
+            notes.append(job.error_message)
+        notes += job.warnings
+        self.message.setText("\n".join(notes))
+        self.message.setVisible(bool(notes))
+
+        for rec in job.outputs:
+            self.outputs_layout.addWidget(self._output_row(rec))
+        self.outputs_layout.addStretch(1)
+
+        links = result_links(job, self.store)
+        if links:
+            html = "<br>".join(f'<a href="{url}">{label}</a>' for label, url in links)
+            self.links_label.setText(f"<b>Links</b><br>{html}")
+        self.links_label.setVisible(bool(links))
+        self.compare_btn.setVisible(self.denoise_pair() is not None)
+
+        if job.metadata:
+            _fill_tree(self.meta_tree, job.metadata, [MAX_META_ITEMS])
+            self.meta_tree.expandToDepth(0)
+            self.meta_tree.resizeColumnToContents(0)
+        self.meta_title.setVisible(bool(job.metadata))
+        self.meta_tree.setVisible(bool(job.metadata))
+
+    def _output_row(self, rec) -> QWidget:
+        box = QFrame()
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 4, 0, 4)
+        thumb = QLabel()
+        thumb.setFixedSize(THUMB, THUMB)
+        thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        thumb.setStyleSheet("")  # styled by the one stylesheet
+        exists = Path(rec.path).exists()
+        if exists and not rec.mime.startswith("application/"):
+            pix = self.thumbnails.get(rec.path, THUMB)
+            if pix is not None:
+                thumb.setPixmap(pix)
+            else:
+                thumb.setText("…")
+                self._thumb_labels[rec.path] = thumb
+        else:
+            thumb.setText(rec.op.upper())
+        grid.addWidget(thumb, 0, 0, 3, 1)
+        name = QLabel(f"<b>{rec.op.upper()}</b> · {Path(rec.path).name}")
+        name.setToolTip(rec.path)
+        name.setWordWrap(True)
+        grid.addWidget(name, 0, 1, 1, 2)
+        note = " (kept existing file)" if rec.skipped else "" if exists else " (missing)"
+        size = QLabel(human_size(rec.size) + note)
+        size.setObjectName("muted")
+        grid.addWidget(size, 1, 1, 1, 2)
+        open_btn = QPushButton("Open")
+        open_btn.setAccessibleName(f"Open {Path(rec.path).name}")
+        open_btn.setProperty("path", rec.path)
+        open_btn.clicked.connect(self._open_file)
+        folder_btn = QPushButton("Open folder")
+        folder_btn.setProperty("path", str(Path(rec.path).parent))
+        folder_btn.clicked.connect(self._open_file)
+        open_btn.setEnabled(exists)
+        grid.addWidget(open_btn, 2, 1)
+        grid.addWidget(folder_btn, 2, 2)
+        return box
+
+    def denoise_pair(self) -> tuple[str, str] | None:
+        if self.job is None:
+            return None
+        for rec in self.job.outputs:
+            if rec.op == "denoise" and not rec.skipped and Path(rec.path).exists():
+                return self.job.input_path, rec.path
+        return None
+
+    @Slot()
+    def _open_file(self) -> None:
+        path = self.sender().property("path")
+        if path:
+            self.open_url(QUrl.fromLocalFile(path))
+
+    @Slot()
+    def _compare(self) -> None:
+        pair = self.denoise_pair()
+        if pair is not None and self.compare_requested is not None:
+            self.compare_requested(*pair)
+
+    @Slot(str, int)
+    def _on_thumb(self, path: str, size: int) -> None:
+        if size != THUMB:
+            return
+        label = self._thumb_labels.pop(path, None)
+        if label is not None:
+            pix = self.thumbnails.get(path, THUMB)
+            if pix is not None:
+                label.setPixmap(pix)
+            else:
+                label.setText("—")
