@@ -97,6 +97,7 @@ class RemoteBackend:
 
     def start(self) -> None:
         state.ensure_rows(self.store, self.base_url)
+        state.due_now(self.store, self.base_url)
         for i in range(self.workers):
             t = threading.Thread(target=self._loop, name=f"pixtools-remote-{i}", daemon=True)
             t.start()

@@ -58,6 +58,12 @@ def ensure_rows(store: JobStore, base_url: str) -> None:
             )
 
 
+def due_now(store: JobStore, base_url: str) -> None:
+    """After an app restart, poll at once instead of waiting out an old schedule."""
+    with store.transaction() as conn:
+        conn.execute("UPDATE remote_jobs SET next_at = MIN(next_at, ?) WHERE base_url = ?", (time.time(), base_url))
+
+
 def claim_due(store: JobStore, base_url: str, *, batch_ids: set[str] | None, submits_allowed: bool) -> str | None:
     """Claim the most overdue row of this backend, or None."""
     now = time.time()
