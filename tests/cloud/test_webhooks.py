@@ -75,7 +75,7 @@ def test_secret_from_environment(monkeypatch):
 
 
 def test_hang_past_timeout_is_retried(store, receiver, tmp_path):
-    receiver.script = [("hang", 3.0)]
+    receiver.script = [("hang", 1.0)]
     job = finished_job(store, tmp_path)
     run_until_settled(store, hook_config(receiver.url, webhook_timeout=0.3), [job])
     [row] = outbox.for_job(store, job.id)
