@@ -28,6 +28,16 @@ from pixtools_desktop.core.errors import OutputWriteError, ValidationError
 from pixtools_desktop.core.jobs import OverwritePolicy
 
 TMP_PREFIX = ".pixtools-tmp-"
+
+
+def _default_file_mode() -> int:
+    """0666 minus the umask: what a plain open() would give (mkstemp's 0600 would hide outputs)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _default_file_mode()
 _fallback_lock = threading.Lock()
 PLACEHOLDERS = {"stem", "op", "ext", "date", "time", "n", "parent"}
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
@@ -123,6 +133,7 @@ def write_atomic(target: Path, write: Callable[[BinaryIO], None], *, tag: str = 
             fh.flush()
             os.fsync(fh.fileno())
         size = tmp.stat().st_size
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -182,6 +193,7 @@ def write_output(
             fh.flush()
             os.fsync(fh.fileno())
         size = tmp.stat().st_size
+        os.chmod(tmp, _FILE_MODE)
         candidate = target
         while not _no_clobber_rename(tmp, candidate):
             if policy == OverwritePolicy.SKIP:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import io
 import zipfile
 from pathlib import Path
@@ -232,3 +233,10 @@ def test_full_size_ops_are_never_reduced(store, settings, exif_jpgs):
 
     job = _job(store, exif_jpgs / "Canon_40D.jpg", ["webp", "png"], {"webp": {"resize": {"width": 100}}})
     assert _reduce_to(job) is None
+
+
+def test_outputs_get_normal_file_permissions(store, settings, cbsd68, tmp_path):
+    job = _run(store, settings, cbsd68 / "101085.png", ["jpg"], output_dir=str(tmp_path / "o"))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (Path(job.outputs[0].path).stat().st_mode & 0o777) == 0o666 & ~mask

@@ -5,7 +5,10 @@ own transaction, so a crash mid-migration leaves the previous version intact;
 before migrating an existing database the file is copied aside
 (`jobs.sqlite3.bak-v{N}`), so even a buggy migration cannot lose history.
 
-To change the schema, append a `Migration` — never edit a released one.
+To change the schema, append a `Migration` numbered above the highest one
+present (a database already at version N never runs a migration numbered
+below N) — never edit a released one. Numbers in use: 1 (jobs), 2-3 (cloud
+sinks), 10 (remote backend and server).
 """
 
 from __future__ import annotations
