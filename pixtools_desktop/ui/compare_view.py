@@ -184,9 +184,8 @@ class CompareDialog(QDialog):
         lay.addLayout(row)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._signals = start_task(self._pool, lambda: (load_qimage(before_path), load_qimage(after_path)), self)
-        self._signals.done.connect(self._on_loaded)
-        self._signals.failed.connect(self._on_failed)
+        self._signals = start_task(self._pool, lambda: (load_qimage(before_path), load_qimage(after_path)), self,
+                                   self._on_loaded, self._on_failed)
 
     @Slot(object)
     def _on_loaded(self, images: tuple[QImage, QImage]) -> None:

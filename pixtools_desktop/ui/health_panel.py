@@ -53,9 +53,7 @@ class HealthDialog(QDialog):
         self.refresh_btn.setEnabled(False)
         self.summary.setText("Checking…")
         settings = self.settings
-        self._signals = start_task(self._pool, lambda: _report(settings), self)
-        self._signals.done.connect(self._on_report)
-        self._signals.failed.connect(self._on_failed)
+        self._signals = start_task(self._pool, lambda: _report(settings), self, self._on_report, self._on_failed)
 
     @Slot(object)
     def _on_report(self, report: dict) -> None:

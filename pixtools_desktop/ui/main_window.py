@@ -301,9 +301,8 @@ class MainWindow(QMainWindow):
 
     def _start_add(self, req: AddRequest) -> None:
         backend, store = self.backend, self.store
-        signals = start_task(self._io_pool, lambda: run_add(store, backend, req), self)
-        signals.done.connect(self._on_added)
-        signals.failed.connect(self.show_problem)
+        signals = start_task(self._io_pool, lambda: run_add(store, backend, req), self, self._on_added,
+                             self.show_problem)
         self._add_signals.append(signals)
 
     @Slot(object)

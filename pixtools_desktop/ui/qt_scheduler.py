@@ -29,7 +29,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Sig
 
 from pixtools_desktop.core.engine import default_denoiser_factory
 from pixtools_desktop.core.executor import execute_job
-from pixtools_desktop.core.jobs import Job
+from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.runner import default_worker_count
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
@@ -161,8 +161,9 @@ class QtScheduler(QObject):
         return jobs
 
     def cancel(self, job_id: str) -> None:
-        self._cancelled.add(job_id)
-        self.store.request_cancel(job_id)
+        """A waiting job is cancelled at once; a running one stops at its next cancel point."""
+        if self.store.request_cancel(job_id) == JobStatus.PROCESSING:
+            self._cancelled.add(job_id)  # fast path; the executor also reads the store's flag
 
     def pause(self) -> None:
         """Start no new job; running ones finish."""

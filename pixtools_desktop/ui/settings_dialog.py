@@ -214,9 +214,8 @@ class SettingsDialog(QDialog):
             return
         self.test_btn.setEnabled(False)
         self.test_result.setText(f"Checking {url}/api/health …")
-        self._signals = start_task(self._pool, lambda: check_backend_health(url), self)
-        self._signals.done.connect(self._on_tested)
-        self._signals.failed.connect(self._on_tested)
+        self._signals = start_task(self._pool, lambda: check_backend_health(url), self, self._on_tested,
+                                   self._on_tested)
 
     @Slot(object)
     def _on_tested(self, text: object) -> None:

@@ -91,11 +91,19 @@ class FunctionTask(QRunnable):
             self.signals.done.emit(result)
 
 
-def start_task(pool: QThreadPool, fn: Callable[[], Any], parent: QObject) -> TaskSignals:
-    """Start `fn` on `pool`; returns the signals object (parented to `parent`, on its thread).
+def start_task(pool: QThreadPool, fn: Callable[[], Any], parent: QObject, on_done: Callable | None = None,
+               on_failed: Callable | None = None) -> TaskSignals:
+    """Start `fn` on `pool`, its result going to `on_done` (a @Slot on `parent`'s thread).
 
-    The caller waits for `pool` before `parent` is destroyed (dialogs do in `done()`).
+    Slots are connected *before* the task starts: a fast task could otherwise
+    emit before anyone listens. The caller waits for `pool` before `parent` is
+    destroyed (dialogs do in `done()`). Without `on_done` the caller connects
+    afterwards and accepts that race (kept for existing callers).
     """
     signals = TaskSignals(parent)
+    if on_done is not None:
+        signals.done.connect(on_done)
+    if on_failed is not None:
+        signals.failed.connect(on_failed)
     pool.start(FunctionTask(fn, signals))
     return signals
