@@ -20,9 +20,10 @@ import string
 import tempfile
 import threading
 import zipfile
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 from pixtools_desktop.core.errors import OutputWriteError, ValidationError
 from pixtools_desktop.core.jobs import OverwritePolicy
@@ -118,8 +119,12 @@ def _explain_os_error(exc: OSError, folder: Path) -> OutputWriteError:
     return OutputWriteError(f"Could not write to {folder}: {exc.strerror or exc}.", transient=True)
 
 
-def write_atomic(target: Path, write: Callable[[BinaryIO], None], *, tag: str = "") -> int:
-    """Write via a temporary file in the target folder, fsync, rename. Returns the size."""
+@contextmanager
+def _temp_output(target: Path, write: Callable[[BinaryIO], None], tag: str) -> Iterator[tuple[Path, int]]:
+    """Write a complete, fsynced temporary file beside `target`; always removed afterwards.
+
+    OS errors (here or in the caller's rename) become OutputWriteError with a plain message.
+    """
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -132,15 +137,18 @@ def write_atomic(target: Path, write: Callable[[BinaryIO], None], *, tag: str = 
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        size = tmp.stat().st_size
         os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, target)
+        yield tmp, tmp.stat().st_size
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise _explain_os_error(exc, folder) from exc
-    except BaseException:
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
+
+
+def write_atomic(target: Path, write: Callable[[BinaryIO], None], *, tag: str = "") -> int:
+    """Write via a temporary file in the target folder, fsync, rename. Returns the size."""
+    with _temp_output(target, write, tag) as (tmp, size):
+        os.replace(tmp, target)
     return size
 
 
@@ -162,7 +170,6 @@ def _no_clobber_rename(tmp: Path, target: Path) -> bool:
                 return False
             os.replace(tmp, target)
             return True
-    tmp.unlink(missing_ok=True)
     return True
 
 
@@ -180,30 +187,13 @@ def write_output(
     """
     if policy == OverwritePolicy.OVERWRITE:
         return target, write_atomic(target, write, tag=tag)
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{tag}", suffix=target.suffix, dir=folder)
-    except OSError as exc:
-        raise _explain_os_error(exc, folder) from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        size = tmp.stat().st_size
-        os.chmod(tmp, _FILE_MODE)
+    with _temp_output(target, write, tag) as (tmp, size):
         candidate = target
         while not _no_clobber_rename(tmp, candidate):
             if policy == OverwritePolicy.SKIP:
                 return candidate, None
             candidate, _ = resolve_target(candidate, OverwritePolicy.UNIQUE)
-        return candidate, size
-    except OSError as exc:
-        raise _explain_os_error(exc, folder) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    return candidate, size
 
 
 def sweep_temp_files(folder: Path, tag: str = "") -> int:
