@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any, Callable
 from urllib.parse import urlparse
 
+from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.ops import validate_webhook_url
 from pixtools_desktop.core.settings import Settings
 
@@ -73,6 +75,9 @@ class SinkConfig:
     fail_max: int = 5
     reset_timeout: float = 60.0
     retry: RetryPolicy = RetryPolicy()
+    # (job, event) -> webhook body; None: the desktop's payload (webhooks.build_payload).
+    # `pixtools serve` sets it to send upstream's exact {"job_id","status","result_urls"}.
+    payload_builder: Callable[[Job, str], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_settings(

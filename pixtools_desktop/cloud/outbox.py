@@ -165,8 +165,15 @@ def process_one(
         if row.signed and not cfg.webhook_secret:
             message = "the webhook secret is not available (set PIXTOOLS_WEBHOOK_SECRET)"
             return _after_failure(store, row, cfg, message, None, None)
-        urls, archive = links.result_urls(store, job.id, settings) if _has_uploads(store, job.id) else ({}, None)
-        body = webhooks.encode(webhooks.build_payload(job, row.event, urls, archive))
+        try:
+            if cfg.payload_builder is not None:
+                payload = cfg.payload_builder(job, row.event)
+            else:
+                urls, archive = links.result_urls(store, job.id, settings) if _has_uploads(store, job.id) else ({}, None)
+                payload = webhooks.build_payload(job, row.event, urls, archive)
+        except Exception as exc:  # noqa: BLE001 - e.g. links cannot be signed; a claimed row must not stay stuck
+            return _after_failure(store, row, cfg, f"cannot build the webhook body: {exc}", None, None)
+        body = webhooks.encode(payload)
         headers = webhooks.headers_for(body, job.request_id, cfg.webhook_secret if row.signed else None)
         cb = breakers.get_breaker(host, cfg.fail_max, cfg.reset_timeout)
         try:

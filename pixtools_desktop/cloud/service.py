@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import httpx
 
@@ -54,6 +54,14 @@ class SinkService:
         self._clients: dict[str | None, Any] = {}
         self._clients_lock = threading.Lock()
         self._http: httpx.Client | None = None
+        self._upload_hooks: list[Callable[[str], None]] = []
+
+    def add_upload_hook(self, hook: Callable[[str], None]) -> None:
+        """Called on the upload worker with the job id after each upload attempt is recorded.
+
+        `pixtools serve` uses it to publish a job (or fail it) once its uploads settle.
+        """
+        self._upload_hooks.append(hook)
 
     # ------------------------------------------------------------ control
     def start(self) -> None:
@@ -179,8 +187,13 @@ class SinkService:
             except Exception as exc:  # noqa: BLE001 - e.g. an unknown profile
                 message, _ = s3.explain(exc, row.bucket)
                 uploads.mark_failed(self.store, row, message, retry_at=None)
-                return True
-            uploads.process_one(self.store, row, client, self.config.retry, self.transfer_config)
+            else:
+                uploads.process_one(self.store, row, client, self.config.retry, self.transfer_config)
+        for hook in self._upload_hooks:
+            try:
+                hook(row.job_id)
+            except Exception:  # noqa: BLE001 - a hook problem must not stop the upload worker
+                log.exception("upload hook failed", extra={"job_id": row.job_id})
         self.wake()  # a delivery may have been waiting for this upload
         return True
 

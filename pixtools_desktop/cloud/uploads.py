@@ -59,9 +59,15 @@ class UploadRow:
         return cls(**{k: row[k] for k in row.keys()})
 
 
-def enqueue_job(store: JobStore, job: Job, target: S3Target) -> list[UploadRow]:
-    """One row per output that exists on disk; a job already queued keeps its rows (and keys)."""
+def enqueue_job(store: JobStore, job: Job, target: S3Target, *, base_name: str | None = None) -> list[UploadRow]:
+    """One row per output that exists on disk; a job already queued keeps its rows (and keys).
+
+    `base_name` is the `{base}` of the download name `pixtools_{op}_{base}.{ext}`
+    (default: the input file's stem; `pixtools serve` passes the client's original name,
+    since its input is stored under a generated one).
+    """
     ts = utcnow()
+    name_source = f"{base_name}.x" if base_name else job.input_path
     with store.transaction() as conn:
         for out in job.outputs:
             path = Path(out.path)
@@ -72,7 +78,7 @@ def enqueue_job(store: JobStore, job: Job, target: S3Target) -> list[UploadRow]:
                 "INSERT OR IGNORE INTO uploads (job_id, op, path, size, content_type, filename, endpoint_url, bucket,"
                 " key, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (job.id, out.op, str(path), path.stat().st_size, out.mime or "application/octet-stream",
-                 s3.download_name(out.op, job.input_path, ext), target.endpoint_url, target.bucket,
+                 s3.download_name(out.op, name_source, ext), target.endpoint_url, target.bucket,
                  s3.object_key(target, job.id, out.op, ext), ts, ts),
             )
     return for_job(store, job.id)
