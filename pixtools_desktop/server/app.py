@@ -145,6 +145,8 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
     async def health():
         deps = await asyncio.to_thread(_core_deps, svc)
         deps["storage"] = await asyncio.to_thread(_storage_dep, svc)
+        if svc.publisher.s3_mode:  # upstream's S3 dependency: a head_bucket
+            deps["s3"] = await asyncio.to_thread(svc.publisher.s3_health)
         code, body = _health_payload(deps)
         return JSONResponse(body, status_code=code)
 

@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+import logging
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from pixtools_desktop.cloud.config import RetryPolicy
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_UPLOAD_MB = 10
 URL_TTL_S = 86_400  # presigned URLs live 24 h upstream
 RETENTION_S = 86_400  # jobs are deleted 24 h after creation upstream
 IDEMPOTENCY_TTL_S = 86_400
+
+# A client is polling while results upload, so S3 gets a short budget (~30 s of
+# backoff); nobody waits on a webhook, so it gets the desktop outbox's (~10 min).
+UPLOAD_RETRY = RetryPolicy(base=1.0, cap=30.0, max_attempts=5)
+WEBHOOK_RETRY = RetryPolicy(base=5.0, cap=900.0, max_attempts=8)
+
+
+def retry_from_env(lane: str, default: RetryPolicy) -> RetryPolicy:
+    """PIXTOOLS_SERVE_{LANE}_RETRY_BASE_S / _RETRY_CAP_S / _ATTEMPTS override a lane's policy (tests, ops)."""
+    prefix = f"PIXTOOLS_SERVE_{lane.upper()}_"
+    try:
+        return RetryPolicy(
+            base=max(0.0, float(os.environ.get(prefix + "RETRY_BASE_S", default.base))),
+            cap=max(0.0, float(os.environ.get(prefix + "RETRY_CAP_S", default.cap))),
+            max_attempts=max(1, int(os.environ.get(prefix + "ATTEMPTS", default.max_attempts))),
+        )
+    except ValueError:
+        log.warning("ignoring a malformed retry setting", extra={"lane": lane})
+        return default
 
 
 @dataclass
@@ -24,6 +49,8 @@ class ServerConfig:
     retention_s: int = RETENTION_S
     workers: int | None = None
     webhook_timeout_s: float = 10.0
+    upload_retry: RetryPolicy = field(default_factory=lambda: retry_from_env("upload", UPLOAD_RETRY))
+    webhook_retry: RetryPolicy = field(default_factory=lambda: retry_from_env("webhook", WEBHOOK_RETRY))
 
     @property
     def max_upload_bytes(self) -> int:

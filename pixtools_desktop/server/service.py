@@ -11,8 +11,13 @@ Why it looks like this:
   finish a job the server knows nothing about; an orphan row left by a crash
   in between is ignored.
 - After a job completes, a small finisher pool builds the ZIP archive and
-  calls the webhook; both are recorded, so a restart finishes what a crash
-  interrupted. Until the archive exists, `archive_url` reads null (as upstream).
+  hands the job to `publish.Publisher`: S3 uploads when S3 is configured,
+  then the webhook through the durable outbox. All of it is recorded, so a
+  restart finishes what a crash interrupted. Until the archive exists,
+  `archive_url` reads null (as upstream).
+- Without S3, results are served by this process under expiring HMAC URLs;
+  with S3, a job reads PROCESSING until its outputs are stored, then its URLs
+  are S3 presigned ones (see publish.py).
 """
 
 from __future__ import annotations
@@ -27,18 +32,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
-import httpx
-import pybreaker
-
 from pixtools_desktop.core.engine import default_denoiser_factory
 from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwritePolicy
-from pixtools_desktop.core.logs import log_context, redact
+from pixtools_desktop.core.logs import log_context
 from pixtools_desktop.core.ops import OperationRequest
 from pixtools_desktop.core.outputs import bundle_member_name, write_bundle
 from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
 from pixtools_desktop.server.config import IDEMPOTENCY_TTL_S, ServerConfig
+from pixtools_desktop.server.publish import Publisher
 from pixtools_desktop.server.signing import UrlSigner, load_or_create_secret
 
 log = logging.getLogger(__name__)
@@ -72,14 +75,15 @@ class ServeService:
         self.runner.add_finish_hook(self._on_finished)
         self._finisher: ThreadPoolExecutor | None = None
         self._create_lock = threading.Lock()
-        self._breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=60)
         self._last_sweep = 0.0
         self.public_base = f"http://{config.host}:{config.port}"  # updated from requests (Host header)
+        self.publisher = Publisher(self.store, settings, config, self.signer, lambda: self.public_base)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self._finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pixtools-serve-finish")
         self.sweep_expired()
+        self.publisher.start()
         self.runner.start()
         self._resume_finishing()
 
@@ -88,10 +92,12 @@ class ServeService:
         if self._finisher is not None:
             self._finisher.shutdown(wait=True, cancel_futures=False)
             self._finisher = None
+        self.publisher.stop()
         self.store.close()
 
     def workers_alive(self) -> bool:
-        return bool(self.runner._threads) and all(t.is_alive() for t in self.runner._threads)
+        runner_ok = bool(self.runner._threads) and all(t.is_alive() for t in self.runner._threads)
+        return runner_ok and self.publisher.alive()
 
     # ------------------------------------------------------------ submit
     def find_idempotent(self, key: str) -> str | None:
@@ -176,10 +182,13 @@ class ServeService:
             status = JobStatus.PROCESSING  # a transient retry is still work in progress
         result_urls: dict[str, str] = {}
         archive_url = None
-        if status.is_success:
-            for rec in job.outputs:
-                if rec.op != "bundle" and not rec.skipped and Path(rec.path).exists():
-                    result_urls[rec.op] = self.signer.sign(base_url, job_id, rec.op)
+        if status.is_success and self.publisher.s3_mode:
+            if self.publisher.s3_state(job)[0] != "stored":
+                status = JobStatus.PROCESSING  # upstream: COMPLETED means the results are in S3
+            else:
+                result_urls, archive_url = self.publisher.presigned(job_id)
+        elif status.is_success:
+            result_urls = self.publisher.hmac_urls(job, base_url)
             if row["archive_state"] == "ready" and row["archive_path"] and Path(row["archive_path"]).exists():
                 archive_url = self.signer.sign(base_url, job_id, "archive")
         return {
@@ -221,10 +230,14 @@ class ServeService:
                 pass
 
     def _resume_finishing(self) -> None:
+        unsettled = ""
+        if self.publisher.s3_mode:  # uploads not all in (or never queued: S3 was switched on since)
+            unsettled = (" OR EXISTS (SELECT 1 FROM uploads u WHERE u.job_id = s.job_id AND u.state != 'done')"
+                         " OR NOT EXISTS (SELECT 1 FROM uploads u WHERE u.job_id = s.job_id)")
         rows = self.store.query(
             "SELECT s.job_id FROM server_jobs s JOIN jobs j ON j.id = s.job_id "
             "WHERE j.status IN ('COMPLETED','COMPLETED_WEBHOOK_FAILED') "
-            "AND (s.archive_state = 'none' OR s.webhook_state = 'pending')"
+            f"AND (s.archive_state = 'none' OR s.webhook_state = 'pending'{unsettled})"
         )
         for r in rows:
             assert self._finisher is not None
@@ -238,8 +251,9 @@ class ServeService:
         with log_context(request_id=job.request_id, job_id=job_id):
             if row["archive_state"] == "none":
                 self._build_archive(job, row)
-            if row["webhook_state"] == "pending":
-                self._deliver_webhook(job, row)
+                row = self.server_row(job_id)
+            archive = row["archive_path"] if row["archive_state"] == "ready" else None
+            self.publisher.publish(job, row, archive)
 
     def _build_archive(self, job: Job, row) -> None:
         files = [r for r in job.outputs if r.op != "bundle" and not r.skipped and Path(r.path).exists()]
@@ -259,32 +273,6 @@ class ServeService:
         with self.store.transaction() as conn:
             conn.execute("UPDATE server_jobs SET archive_state = ?, archive_path = ? WHERE job_id = ?", (state, path, job.id))
 
-    def _deliver_webhook(self, job: Job, row) -> None:
-        """One POST on completion, 10 s timeout, non-2xx is a failure (upstream's rules)."""
-        url = row["webhook_url"]
-        base = self.public_base
-        payload = {
-            "job_id": job.id,
-            "status": "COMPLETED",
-            "result_urls": {r.op: self.signer.sign(base, job.id, r.op) for r in job.outputs if r.op != "bundle" and not r.skipped},
-        }
-
-        def post() -> None:
-            resp = httpx.post(url, json=payload, timeout=self.config.webhook_timeout_s)
-            if not 200 <= resp.status_code < 300:
-                raise RuntimeError(f"webhook answered {resp.status_code}")
-
-        ok = True
-        try:
-            self._breaker.call(post)
-        except Exception as exc:  # noqa: BLE001 - network, non-2xx, open breaker
-            ok = False
-            log.warning("webhook failed", extra={"url": redact(url), "error": redact(str(exc))})
-        with self.store.transaction() as conn:
-            conn.execute("UPDATE server_jobs SET webhook_state = ? WHERE job_id = ?", ("sent" if ok else "failed", job.id))
-        if not ok:
-            self.store.set_status(job.id, JobStatus.COMPLETED_WEBHOOK_FAILED)
-
     # ------------------------------------------------------------ retention
     def sweep_expired(self) -> int:
         """Delete jobs (rows and files) older than the retention period, like upstream's 24 h."""
@@ -297,6 +285,7 @@ class ServeService:
         )
         ids = [r["job_id"] for r in rows]
         if ids:
+            objects = self.publisher.objects_of(ids)
             self.store.delete(ids)
             with self.store.transaction() as conn:
                 for job_id in ids:
@@ -304,6 +293,7 @@ class ServeService:
             for job_id in ids:
                 shutil.rmtree(self.uploads_dir / job_id, ignore_errors=True)
                 shutil.rmtree(self.outputs_dir / job_id, ignore_errors=True)
+            self.publisher.delete_objects(objects)
         with self.store.transaction() as conn:
             conn.execute("DELETE FROM idempotency_keys WHERE created_ts < ?", (time.time() - IDEMPOTENCY_TTL_S,))
         return len(ids)
