@@ -130,7 +130,8 @@ class MainWindow(QMainWindow):
         left = QScrollArea()
         left.setWidgetResizable(True)
         left.setWidget(self.ops_panel)
-        left.setMinimumWidth(330)
+        left.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left.setMinimumWidth(self.ops_panel.minimumSizeHint().width() + 24)
         self.splitter.addWidget(left)
 
         center = QWidget()
@@ -168,7 +169,7 @@ class MainWindow(QMainWindow):
         self.results.setMinimumWidth(300)
         self.splitter.addWidget(self.results)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([340, 760, 340])
+        self.splitter.setSizes([400, 700, 340])
         outer.addWidget(self.splitter, 1)
         self.setCentralWidget(root)
         self.skipped_btn = QPushButton("")
@@ -378,6 +379,7 @@ class MainWindow(QMainWindow):
         self.running = True
         self.qsettings.setValue("queue/running", True)
         self.summary_card.hide()
+        self.statusBar().clearMessage()
         staged = [i for i in self._staged if self.model.status_of(i) == "PENDING"]
         self._staged = []
         if staged and self._restage(staged):

@@ -50,7 +50,7 @@ def _fill_tree(parent: QTreeWidgetItem | QTreeWidget, data: Any, budget: list[in
             item = QTreeWidgetItem([str(key), ""])
             _fill_tree(item, value, budget)
         else:
-            text = str(value)
+            text = "—" if value is None else str(value)
             item = QTreeWidgetItem([str(key), text if len(text) < 200 else text[:200] + "…"])
         if isinstance(parent, QTreeWidget):
             parent.addTopLevelItem(item)
