@@ -85,7 +85,9 @@ class Publisher:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        if self._uploads is not None:
+        if self._uploads is not None and self.target is not None:
+            log.info("S3 mode: results are stored in S3",
+                     extra={"bucket": self.target.bucket, "endpoint": self.target.endpoint_url or "AWS"})
             self._uploads.start()
         self._hooks.start()
 
@@ -155,8 +157,8 @@ class Publisher:
         url = rows[0]["webhook_url"]
         outbox.enqueue(self.store, job, url, signed=False)  # deduplicated: a second call adds nothing
         with self.store.transaction() as conn:
-            conn.execute("UPDATE server_jobs SET webhook_state = 'queued' WHERE job_id = ? AND webhook_state = 'pending'",
-                         (job_id,))
+            conn.execute("UPDATE server_jobs SET webhook_state = 'queued' "
+                         "WHERE job_id = ? AND webhook_state = 'pending'", (job_id,))
         log.info("webhook queued", extra={"job_id": job_id, "url": redact(url)})
         self._hooks.wake()
 
@@ -189,7 +191,8 @@ class Publisher:
         """(endpoint, bucket, key) of the jobs' stored objects (read before the rows are deleted)."""
         found = []
         for job_id in job_ids:
-            found += [(r.endpoint_url, r.bucket, r.key) for r in uploads.for_job(self.store, job_id) if r.state == "done"]
+            rows = uploads.for_job(self.store, job_id)
+            found += [(r.endpoint_url, r.bucket, r.key) for r in rows if r.state == "done"]
         return found
 
     def delete_objects(self, objects: list[tuple[str | None, str, str]]) -> None:
@@ -198,6 +201,8 @@ class Publisher:
             return
         for endpoint, bucket, key in objects:
             try:
-                s3.get_client(dataclasses.replace(self.target, endpoint_url=endpoint)).delete_object(Bucket=bucket, Key=key)
+                client = s3.get_client(dataclasses.replace(self.target, endpoint_url=endpoint))
+                client.delete_object(Bucket=bucket, Key=key)
             except Exception as exc:  # noqa: BLE001
-                log.warning("could not delete an expired S3 object", extra={"key": key, "error": s3.explain(exc, bucket)[0]})
+                log.warning("could not delete an expired S3 object",
+                            extra={"key": key, "error": s3.explain(exc, bucket)[0]})

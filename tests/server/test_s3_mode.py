@@ -120,7 +120,8 @@ def test_results_in_s3_layout_presigned_and_named(s3_server, seaweed, receiver):
         assert im.format == fmt and im.size == size
     assert_presigned(job["archive_url"], seaweed, f"archives/{job_id}/bundle.zip")
     a = httpx.get(job["archive_url"], timeout=10)
-    assert a.status_code == 200 and a.headers["content-disposition"] == 'attachment; filename="pixtools_bundle_Holiday Pic.zip"'
+    assert a.status_code == 200
+    assert a.headers["content-disposition"] == 'attachment; filename="pixtools_bundle_Holiday Pic.zip"'
     assert sorted(zipfile.ZipFile(io.BytesIO(a.content)).namelist()) == ["pixtools_jpg_Holiday Pic.jpg",
                                                                         "pixtools_webp_Holiday Pic.webp"]
 
@@ -209,3 +210,38 @@ def test_uploads_resume_after_a_server_restart(serve_factory, seaweed, receiver,
     finally:
         server.stop()
         proxy.stop()
+
+
+def test_retention_sweep_deletes_the_s3_objects(seaweed, tmp_path, monkeypatch):
+    """In-process ServeService: after the retention period the job's rows, files and S3 objects are gone."""
+    from pixtools_desktop.cloud import s3
+    from pixtools_desktop.core.ops import OperationRequest, OperationType
+    from pixtools_desktop.core.settings import Settings
+    from pixtools_desktop.server.config import ServerConfig
+    from pixtools_desktop.server.service import ServeService
+
+    for k, v in s3_env(tmp_path, seaweed.endpoint).items():
+        monkeypatch.setenv(k, v)
+    s3.clear_client_cache()
+    settings = Settings(s3_enabled=True, s3_endpoint_url=seaweed.endpoint, s3_bucket=BUCKET, s3_region="us-east-1")
+    svc = ServeService(ServerConfig(data_dir=tmp_path / "srv", db_path=tmp_path / "srv" / "s.sqlite3", workers=1),
+                       settings)
+    svc.start()
+    try:
+        job_id = svc.create_job(upload=io.BytesIO(make_png(tmp_path / "a.png").read_bytes()), ext="png",
+                                original_name="a.png", request=OperationRequest((OperationType("jpg"),), {}),
+                                webhook_url="", idempotency_key=None, request_id=None)
+        deadline = time.monotonic() + 30
+        while not (svc.job_view(job_id, "http://x") or {}).get("archive_url"):
+            assert time.monotonic() < deadline, svc.job_view(job_id, "http://x")
+            time.sleep(0.05)
+        listed = seaweed.client().list_objects_v2(Bucket=BUCKET, Prefix=f"processed/{job_id}/").get("Contents", [])
+        assert len(listed) == 1
+        svc.config.retention_s = -1
+        assert svc.sweep_expired() == 1
+        assert svc.job_view(job_id, "http://x") is None and not (svc.outputs_dir / job_id).exists()
+        for prefix in (f"processed/{job_id}/", f"archives/{job_id}/"):
+            assert not seaweed.client().list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents")
+    finally:
+        svc.stop()
+        s3.clear_client_cache()
