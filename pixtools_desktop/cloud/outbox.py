@@ -169,7 +169,9 @@ def process_one(
             if cfg.payload_builder is not None:
                 payload = cfg.payload_builder(job, row.event)
             else:
-                urls, archive = links.result_urls(store, job.id, settings) if _has_uploads(store, job.id) else ({}, None)
+                urls, archive = ({}, None)
+                if _has_uploads(store, job.id):
+                    urls, archive = links.result_urls(store, job.id, settings)
                 payload = webhooks.build_payload(job, row.event, urls, archive)
         except Exception as exc:  # noqa: BLE001 - e.g. links cannot be signed; a claimed row must not stay stuck
             return _after_failure(store, row, cfg, f"cannot build the webhook body: {exc}", None, None)
