@@ -264,3 +264,25 @@ def test_keyboard_reaches_the_main_actions(make_window, qtbot, photos):
     wait_idle_or_paused = w.model.counts["PROCESSING"]
     qtbot.waitUntil(lambda: w.backend.running_threads == 0, timeout=30000)
     del wait_idle_or_paused
+
+
+def test_paste_file_urls_adds_them(make_window, qtbot, photos):
+    from PySide6.QtGui import QGuiApplication
+
+    w = make_window()
+    choose(w, ["jpg"])
+    mime = QMimeData()
+    files = sorted(photos.glob("*.png"))[:3]
+    mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+    QGuiApplication.clipboard().setMimeData(mime)
+    w.act_paste.trigger()
+    qtbot.waitUntil(lambda: w.model.rowCount() == 3, timeout=10000)
+    QGuiApplication.clipboard().clear()
+
+
+def test_no_operation_chosen_is_explained_not_crashed(make_window, photos):
+    w = make_window()
+    choose(w, [])
+    assert w.add_paths([str(photos)]) is False
+    assert w.summary_card.isVisibleTo(w) and "Choose at least one operation" in w.summary_label.text()
+    assert w.model.rowCount() == 0
