@@ -39,33 +39,9 @@ the job's metadata.
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-
-def _guard_none_refcount() -> None:
-    """Work around shiboken6 6.12's abi3 wheel dropping references to None and True.
-
-    Every void Qt call made from Python (setText, processEvents, singleShot, …)
-    decrements None's refcount once too often, and `Signal.emit()` does the
-    same to True. On Python >= 3.12 these are immortal and nothing happens; on
-    3.11 the app dies after a few thousand calls ("Fatal Python error:
-    none_dealloc" / "bool_dealloc"). Giving them a huge refcount makes them
-    effectively immortal here too (they are never freed anyway).
-    """
-    if sys.version_info >= (3, 12) or hasattr(sys, "gettotalrefcount"):  # immortal None / debug build
-        return
-    import ctypes
-
-    for singleton in (None, True, False):
-        ref = ctypes.c_ssize_t.from_address(id(singleton))
-        if ref.value < 1 << 40:
-            ref.value += 1 << 40
-
-
-_guard_none_refcount()
 
 
 def _links_from(value: Any, label: str) -> list[tuple[str, str]]:

@@ -28,7 +28,11 @@ def make_backend(store: JobStore, settings: Settings, parent: QObject | None = N
             if not settings.backend_url:
                 note = "Remote backend chosen but no server URL is set; jobs run on this computer."
             else:
-                return RemoteBackend(store, settings), ""
+                try:
+                    return RemoteBackend(store, settings), ""
+                except ValueError as exc:  # a hand-edited, malformed URL
+                    log.warning("remote backend URL rejected", extra={"error": str(exc)})
+                    note = f"The remote server URL is not valid ({exc}); jobs run on this computer."
     else:
         note = ""
     from pixtools_desktop.ui.qt_scheduler import QtScheduler

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
             self.run.begin(self.model.ids_with_status("PENDING", "PROCESSING"))
         else:
             self.backend.pause()
+        self._start_sinks()
         self.backend.start()
         self._refresh_controls()
 
@@ -108,8 +109,35 @@ class MainWindow(QMainWindow):
             backend, self.backend_note = make_backend(self.store, self.settings, self)
         self.backend = backend
         self.backend.add_listener(self.bridge.listener)
+        self.backend.add_finish_hook(self._sink_hook)
         if self.backend_note:
             self.statusBar().showMessage(self.backend_note, 10000)
+
+    def _start_sinks(self) -> None:
+        """S3 uploads and webhooks drain on the cloud layer's own threads (resuming pending ones)."""
+        self.sinks = None
+        try:
+            from pixtools_desktop.cloud.service import SinkService
+        except ImportError:
+            return
+        try:
+            self.sinks = SinkService(self.store, self.settings)
+            self.sinks.start()
+        except Exception:  # noqa: BLE001 - a bad cloud setting must not stop the window
+            log.exception("cloud sinks could not start")
+            self.statusBar().showMessage("Cloud upload/webhook settings are invalid: see the log.", 10000)
+            self.sinks = None
+
+    def _stop_sinks(self) -> None:
+        if getattr(self, "sinks", None) is not None:
+            self.sinks.stop()
+            self.sinks = None
+
+    def _sink_hook(self, job) -> None:
+        """Backend finish hook (worker thread): queue the job's uploads/webhook; never blocks."""
+        sinks = getattr(self, "sinks", None)
+        if sinks is not None:
+            sinks.hook(job)
 
     def _build_ui(self) -> None:
         root = QWidget()
@@ -564,6 +592,8 @@ class MainWindow(QMainWindow):
         save_settings(self.settings)
         theme.apply_theme(QApplication.instance(), self.settings.theme)
         self.ops_panel.load_output_settings()
+        self._stop_sinks()
+        self._start_sinks()
         kind = "remote" if self.backend.__class__.__name__ != "QtScheduler" else "local"
         if (self.settings.backend == "remote") != (kind == "remote"):
             self.backend.stop()
@@ -604,6 +634,7 @@ class MainWindow(QMainWindow):
                 dlg.close()
         self._io_pool.waitForDone()
         self.backend.stop()
+        self._stop_sinks()
         self.thumbnails.stop()
         self.model.stop()
         if self._tray is not None:
