@@ -42,21 +42,28 @@ log() { echo "build_linux: $*" >&2; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# One build per folder at a time (two test runs may share packaging/build): wait for the other.
+exec 9>"$BUILD_DIR/.lock"
+if command -v flock >/dev/null 2>&1; then
+  flock -n 9 || { log "another build is using $BUILD_DIR: waiting for it"; flock 9; }
+fi
+
 "$PY" -c 'import PyInstaller' 2>/dev/null || {
   log "PyInstaller is not installed for $PY: pip install -e '.[packaging]'"
   exit 2
 }
 
 # ------------------------------------------------------------ cache key
+# Everything PyInstaller's output depends on (this script's own packing steps are not part of it).
 build_key() {
   (
     cd "$ROOT"
-    sha256sum packaging/pixtools.spec packaging/pixtools_entry.py packaging/build_linux.sh
+    sha256sum packaging/pixtools.spec packaging/pixtools_entry.py
     find packaging/hooks packaging/icons pixtools_desktop resources -type f \
       ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum
     if [ -d "$PIXTOOLS_BUILD_WEIGHTS" ]; then
-      find "$PIXTOOLS_BUILD_WEIGHTS" -maxdepth 1 -type f \( -name '*.mat' -o -name '*.pth' \) -printf '%f %s %T@\n' |
-        LC_ALL=C sort
+      (cd "$PIXTOOLS_BUILD_WEIGHTS" && find . -maxdepth 1 -type f \( -name '*.mat' -o -name '*.pth' \) |
+        LC_ALL=C sort | xargs -r sha256sum)
     fi
     "$PY" -m pip freeze --all 2>/dev/null | grep -v '^-e ' || true
     "$PY" -c 'import sys; print(sys.version)'
@@ -100,9 +107,13 @@ if [ $rc -ne 0 ]; then
 fi
 log "self-test passed"
 
-# Every kept Qt plugin must find its libraries in the bundle or on the system.
+# Every kept Qt plugin must find its libraries in the bundle or on the system. The Wayland client
+# libraries are the compositor's own and come from the host (as for Qt's wheels): a build machine
+# without a Wayland stack lacks them, every Wayland desktop has them.
+HOST_LIBS='libwayland-(client|cursor|egl|server)\.so'
 missing="$(for so in "$BUNDLE"/_internal/PySide6/Qt/plugins/*/*.so; do
-  LD_LIBRARY_PATH="$BUNDLE/_internal" ldd "$so" 2>/dev/null | grep "not found" | sed "s|^|$(basename "$so"): |"
+  LD_LIBRARY_PATH="$BUNDLE/_internal" ldd "$so" 2>/dev/null | grep "not found" | grep -Ev "$HOST_LIBS" |
+    sed "s|^|$(basename "$so"): |"
 done || true)"
 if [ -n "$missing" ]; then
   log "Qt plugins with unresolved libraries:"; echo "$missing" >&2; exit 1
@@ -125,8 +136,11 @@ rm -rf "$BUILD_DIR/stage"
 mkdir -p "$STAGE/share/applications" "$STAGE/share/icons/hicolor/256x256/apps"
 cp -al "$BUNDLE/." "$STAGE/"  # hard links: instant, no second copy on disk
 install -m 0644 "$HERE/linux/org.pixtools.PixTools.desktop" "$STAGE/share/applications/"
-ICON_SRC="$(ls "$BUNDLE"/_internal/resources/icon.png "$BUNDLE"/_internal/resources/pixtools.png 2>/dev/null | head -1)"
-install -m 0644 "${ICON_SRC:-$HERE/icons/pixtools.png}" "$STAGE/share/icons/hicolor/256x256/apps/org.pixtools.PixTools.png"
+ICON_SRC="$HERE/icons/pixtools.png"
+for candidate in "$BUNDLE/_internal/resources/icon.png" "$BUNDLE/_internal/resources/pixtools.png"; do
+  if [ -f "$candidate" ]; then ICON_SRC="$candidate"; break; fi
+done
+install -m 0644 "$ICON_SRC" "$STAGE/share/icons/hicolor/256x256/apps/org.pixtools.PixTools.png"
 install -m 0755 "$HERE/linux/install.sh" "$HERE/linux/uninstall.sh" "$STAGE/"
 install -m 0644 "$HERE/linux/README.txt" "$STAGE/"
 if command -v desktop-file-validate >/dev/null 2>&1; then
