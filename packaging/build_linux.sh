@@ -59,7 +59,7 @@ build_key() {
   (
     cd "$ROOT"
     sha256sum packaging/pixtools.spec packaging/pixtools_entry.py
-    find packaging/hooks packaging/icons pixtools_desktop resources -type f \
+    find packaging/icons pixtools_desktop resources -type f \
       ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum
     if [ -d "$PIXTOOLS_BUILD_WEIGHTS" ]; then
       (cd "$PIXTOOLS_BUILD_WEIGHTS" && find . -maxdepth 1 -type f \( -name '*.mat' -o -name '*.pth' \) |

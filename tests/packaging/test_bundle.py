@@ -32,6 +32,13 @@ APP_ID = "org.pixtools.PixTools"
 def build() -> dict:
     if shutil.which("tar") is None:
         pytest.skip("tar is needed to pack the bundle")
+    try:
+        import PyInstaller  # noqa: F401
+    except ImportError:
+        msg = "PyInstaller is not installed (pip install -e '.[packaging]')"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
     build_dir = Path(os.environ.get("PIXTOOLS_BUNDLE_BUILD_DIR", REPO_ROOT / "packaging" / "build"))
     build_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
