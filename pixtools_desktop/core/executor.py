@@ -46,8 +46,13 @@ def execute_job(
     on_progress: Callable[[str, float], None] | None = None,
     is_cancelled: Callable[[str], bool] | None = None,
     is_shutting_down: Callable[[], bool] | None = None,
+    engine: Callable[[Job, EngineContext], JobResult] = run_job,
 ) -> Job:
-    """Run a job that `store.claim_next` handed us; return its final row."""
+    """Run a job that `store.claim_next` handed us; return its final row.
+
+    `engine` runs the pixels: `run_job` in this thread, or a `ProcessPool.run`
+    for standard jobs in a worker process; the outcome handling is the same.
+    """
     last_write = [0.0]
 
     def progress(fraction: float) -> None:
@@ -77,7 +82,7 @@ def execute_job(
         log.info("job started", extra={"input": job.input_path, "operations": job.operations, "attempt": job.attempts})
         t0 = time.monotonic()
         try:
-            result: JobResult = run_job(job, ctx)
+            result: JobResult = engine(job, ctx)
         except JobCancelled:
             if user_cancelled():
                 store.mark_cancelled(job.id)

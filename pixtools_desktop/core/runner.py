@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Callable
 
-from pixtools_desktop.core.engine import default_denoiser_factory
+from pixtools_desktop.core.engine import default_denoiser_factory, run_job
 from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.settings import Settings
@@ -59,6 +59,7 @@ class LocalRunner:
         self._threads: list[threading.Thread] = []
         self._busy = 0
         self._busy_lock = threading.Lock()
+        self._procs = None  # ProcessPool for the std lane, made at start()
 
     # ---------------------------------------------------------------- hooks
     def add_listener(self, listener: JobListener) -> None:
@@ -80,6 +81,11 @@ class LocalRunner:
         recovered = self.store.recover_interrupted()
         if recovered:
             log.info("re-queued interrupted jobs", extra={"count": len(recovered)})
+        if self.settings.isolate_jobs:
+            from pixtools_desktop.core.procpool import ProcessPool
+
+            self._procs = ProcessPool(self.workers)
+            self._procs.prestart()
         lanes = ["std"] * self.workers + ["model"]
         for i, lane in enumerate(lanes):
             t = threading.Thread(target=self._loop, args=(lane,), name=f"pixtools-{lane}-{i}", daemon=True)
@@ -120,6 +126,9 @@ class LocalRunner:
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()
+        if self._procs is not None:
+            self._procs.close()
+            self._procs = None
 
     def __enter__(self) -> "LocalRunner":
         self.start()
@@ -163,6 +172,7 @@ class LocalRunner:
 
     def _loop(self, lane: str) -> None:
         factory = self.denoiser_factory if lane == "model" else None
+        engine = self._procs.run if (lane == "std" and self._procs is not None) else run_job
         while not self._stopping.is_set():
             if self._paused.is_set():
                 with self._wake:
@@ -188,6 +198,7 @@ class LocalRunner:
                     denoiser_factory=factory,
                     on_progress=lambda jid, f: self._emit("progress", jid, f),
                     is_shutting_down=self._stopping.is_set,
+                    engine=engine,
                 )
                 for hook in self._finish_hooks:
                     try:

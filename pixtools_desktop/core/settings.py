@@ -31,6 +31,7 @@ class Settings:
     bundle_zip: bool = False
     max_pixels: int = 250_000_000  # decompression-bomb guard (24 MP photos are ~10x below)
     workers: int = 0  # 0: one per core
+    isolate_jobs: bool = True  # standard ops in worker processes (parallel, crash-proof)
     max_attempts: int = 3  # transient failures retried with backoff
     db_path: str | None = None  # None: user data dir
     # --- denoise (ml)

@@ -27,7 +27,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
-from pixtools_desktop.core.engine import default_denoiser_factory
+from pixtools_desktop.core.engine import default_denoiser_factory, run_job
 from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.runner import default_worker_count
@@ -112,6 +112,7 @@ class QtScheduler(QObject):
 
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(workers or default_worker_count(settings))
+        self._procs = None  # worker processes for standard jobs (core.procpool), made at start()
         from pixtools_desktop.ui.tasks import RunnableKeeper
 
         self._runnables = RunnableKeeper(self._pool)
@@ -139,6 +140,11 @@ class QtScheduler(QObject):
         recovered = self.store.recover_interrupted()
         if recovered:
             log.info("re-queued interrupted jobs", extra={"count": len(recovered)})
+        if self.settings.isolate_jobs and self._procs is None:
+            from pixtools_desktop.core.procpool import ProcessPool
+
+            self._procs = ProcessPool(self._pool.maxThreadCount())
+            self._procs.prestart()
         self._model_thread.start()
         self._poll.start()
         self._pump()
@@ -152,6 +158,9 @@ class QtScheduler(QObject):
         if self._model_thread.isRunning():
             self._model_thread.quit()
             self._model_thread.wait(ms if ms >= 0 else QThread_forever())
+        if self._procs is not None:
+            self._procs.close()
+            self._procs = None
         self._started = False
 
     def submit(self, new_jobs: list[NewJob]) -> list[Job]:
@@ -257,6 +266,7 @@ class QtScheduler(QObject):
                 on_progress=self._on_progress,
                 is_cancelled=self._cancelled.__contains__,
                 is_shutting_down=self._should_stop,
+                engine=self._procs.run if (lane == "std" and self._procs is not None) else run_job,
             )
             for hook in self._finish_hooks:
                 try:

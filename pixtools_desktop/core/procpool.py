@@ -1,0 +1,246 @@
+"""Standard jobs in worker processes: true parallelism and a crash wall.
+
+Why processes: Pillow's WebP encoder and the JPEG decode loop hold the GIL
+for most of their work (measured here: 2 threads give 1.1x), so threads
+cannot use a second core. A worker process per pool slot does. And a decoder
+that segfaults on a hostile file (libtiff, libpng bugs happen) now kills one
+worker process — that job fails with a plain message and a fresh worker takes
+the next one — instead of the whole app.
+
+The parent keeps every store write (intent records, progress, outcome): the
+child only decodes, transforms and writes output files, reporting back over a
+pipe. `save_outputs` is a synchronous round trip, so an output's intent is in
+the database before its file is written, exactly as in-process. Children are
+started with "spawn" (no fork of a threaded Qt app) and import only core.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from pixtools_desktop.core.engine import EngineContext, JobResult, run_job
+from pixtools_desktop.core.errors import JobCancelled, JobError
+from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OutputRecord
+from pixtools_desktop.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.05
+PROGRESS_EVERY_S = 0.1
+
+
+def _job_to_wire(job: Job) -> dict[str, Any]:
+    d = dataclasses.asdict(job)
+    d["options"] = job.options.to_json()
+    d["status"] = job.status.value
+    return d
+
+
+def _job_from_wire(d: dict[str, Any]) -> Job:
+    d = dict(d)
+    d["options"] = OutputOptions.from_json(d["options"])
+    d["status"] = JobStatus(d["status"])
+    d["outputs"] = [OutputRecord(**o) for o in d["outputs"]]
+    return Job(**d)
+
+
+def _child_main(conn: Connection, cancel_flag: Any) -> None:
+    """Worker process: run jobs sent by the parent until told to stop."""
+    from pixtools_desktop.core import logs
+
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if msg[0] == "stop":
+            return
+        _, job_wire, settings_wire, request_id = msg
+        job = _job_from_wire(job_wire)
+        last = [0.0]
+
+        def progress(fraction: float) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY_S:
+                last[0] = now
+                conn.send(("progress", fraction))
+
+        def save_outputs(outs: list[OutputRecord]) -> None:
+            conn.send(("save_outputs", [o.to_json() for o in outs]))
+            conn.recv()  # ack: the intent is durable before the file is written
+
+        ctx = EngineContext(
+            settings=Settings(**settings_wire),
+            progress=progress,
+            cancelled=lambda: bool(cancel_flag.value),
+            save_outputs=save_outputs,
+        )
+        try:
+            with logs.log_context(request_id=request_id, job_id=job.id):
+                result = run_job(job, ctx)
+        except JobCancelled:
+            conn.send(("cancelled",))
+        except JobError as exc:
+            conn.send(("error", type(exc).__name__, str(exc), exc.transient))
+        except MemoryError:
+            conn.send(("error", "JobError", "Not enough memory to process this image.", True))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
+            import traceback
+
+            conn.send(("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        else:
+            conn.send(("done", [o.to_json() for o in result.outputs], result.metadata, result.warnings))
+
+
+class WorkerCrashed(JobError):
+    """The worker process died while running a job (a decoder crash, the OOM killer)."""
+
+
+class ProcessWorker:
+    """One child process and the pipe to it; runs one job at a time."""
+
+    def __init__(self, mp_context: multiprocessing.context.BaseContext) -> None:
+        self._ctx = mp_context
+        self._proc: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._cancel = mp_context.Value("b", 0, lock=False)
+
+    def _ensure(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            return
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_child_main, args=(child, self._cancel), name="pixtools-worker", daemon=True)
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+
+    def run(self, job: Job, ctx: EngineContext) -> JobResult:
+        """Same contract as `engine.run_job`: returns a JobResult or raises JobError/JobCancelled."""
+        from pixtools_desktop.core.logs import request_id_var
+
+        self._ensure()
+        assert self._conn is not None and self._proc is not None
+        self._cancel.value = 0
+        self._conn.send(("job", _job_to_wire(job), dataclasses.asdict(ctx.settings), request_id_var.get()))
+        while True:
+            if not self._conn.poll(POLL_S):
+                if ctx.cancelled():
+                    self._cancel.value = 1
+                if not self._proc.is_alive():
+                    return self._died(job)
+                continue
+            try:
+                msg = self._conn.recv()
+            except (EOFError, OSError):
+                return self._died(job)
+            kind = msg[0]
+            if kind == "progress":
+                ctx.progress(msg[1])
+                if ctx.cancelled():
+                    self._cancel.value = 1
+            elif kind == "save_outputs":
+                ctx.save_outputs([OutputRecord(**o) for o in msg[1]])
+                self._conn.send(("ack",))
+            elif kind == "done":
+                return JobResult(outputs=[OutputRecord(**o) for o in msg[1]], metadata=msg[2], warnings=msg[3])
+            elif kind == "cancelled":
+                raise JobCancelled()
+            elif kind == "error":
+                raise JobError(msg[2], transient=msg[3])
+            elif kind == "crash":
+                log.error("job crashed in worker", extra={"error": msg[1], "traceback": msg[2]})
+                raise RuntimeError(msg[1])
+
+    def _died(self, job: Job) -> JobResult:
+        from pathlib import Path
+
+        from pixtools_desktop.core.outputs import output_dir_for, sweep_temp_files
+
+        code = self._proc.exitcode if self._proc is not None else None
+        self.close()
+        sweep_temp_files(output_dir_for(Path(job.input_path), job.options.output_dir), tag=job.id[:8])
+        log.error("worker process died", extra={"exitcode": code, "input": job.input_path})
+        raise WorkerCrashed(
+            f"Processing this file crashed its worker (exit code {code}); the file is probably damaged "
+            f"in a way the image library cannot handle. Other files are not affected."
+        )
+
+    def close(self, timeout: float = 5.0) -> None:
+        conn, proc = self._conn, self._proc
+        self._conn = self._proc = None
+        if conn is not None:
+            try:
+                conn.send(("stop",))
+            except (OSError, ValueError):
+                pass
+        if proc is not None:
+            proc.join(timeout)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout)
+        if conn is not None:
+            conn.close()
+
+
+class ProcessPool:
+    """A fixed number of ProcessWorkers shared by the scheduler's threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._free: list[ProcessWorker] = []
+        self._made = 0
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def prestart(self) -> None:
+        """Launch every worker now (in the background: spawn returns at once), so the
+        first jobs do not wait for Python to start in a child."""
+        with self._cond:
+            missing = self.size - self._made
+            self._made = self.size
+        for _ in range(missing):
+            w = ProcessWorker(self._ctx)
+            w._ensure()
+            self._release(w)
+
+    def _acquire(self) -> ProcessWorker:
+        with self._cond:
+            while not self._free and self._made >= self.size:
+                self._cond.wait()
+            if self._closed:
+                raise RuntimeError("process pool is closed")
+            if self._free:
+                return self._free.pop()
+            self._made += 1
+        return ProcessWorker(self._ctx)
+
+    def _release(self, worker: ProcessWorker) -> None:
+        with self._cond:
+            if self._closed:
+                worker.close()
+            else:
+                self._free.append(worker)
+            self._cond.notify()
+
+    def run(self, job: Job, ctx: EngineContext) -> JobResult:
+        worker = self._acquire()
+        try:
+            return worker.run(job, ctx)
+        finally:
+            self._release(worker)
+
+    def close(self) -> None:
+        """Stop every idle worker; busy ones stop when their job returns."""
+        with self._cond:
+            self._closed = True
+            free, self._free = self._free, []
+            self._cond.notify_all()
+        for w in free:
+            w.close()
