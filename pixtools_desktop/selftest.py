@@ -129,7 +129,14 @@ def check_engine(tmp: Path) -> CheckResult:
         job = store.claim_next("std")
         if job is None:
             raise RuntimeError("the job store did not hand out the job it was given")
-        final = execute_job(store, job, settings)
+        # In a worker process, as the app runs standard jobs: proves spawn works in this build.
+        from pixtools_desktop.core.procpool import ProcessPool
+
+        pool = ProcessPool(1)
+        try:
+            final = execute_job(store, job, settings, engine=pool.run)
+        finally:
+            pool.close()
     if final.status != JobStatus.COMPLETED:
         raise RuntimeError(f"job ended {final.status.value}: {final.error_message}")
     out = Path(final.outputs[0].path)
@@ -138,7 +145,7 @@ def check_engine(tmp: Path) -> CheckResult:
         fmt, size = img.format, img.size
     if fmt != "WEBP" or size != (48, 32):
         raise RuntimeError(f"expected a 48x32 WEBP, got {fmt} {size}")
-    return {"operation": "webp+resize", "output": f"{fmt} {size[0]}x{size[1]}", "bytes": out.stat().st_size}
+    return {"operation": "webp+resize (worker process)", "output": f"{fmt} {size[0]}x{size[1]}", "bytes": out.stat().st_size}
 
 
 def _find_weights() -> Path | None:
