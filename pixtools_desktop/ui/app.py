@@ -11,6 +11,22 @@ import os
 import sys
 
 
+def _file_open_filter(app, deliver):
+    """macOS sends "Open with" / dropped-on-Dock files as QFileOpenEvent, not argv."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                deliver([event.file()])
+                return True
+            return False
+
+    f = FileOpenFilter(app)
+    app.installEventFilter(f)
+    return f
+
+
 def run_app(files: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
@@ -20,6 +36,7 @@ def run_app(files: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("PixTools")
     app.setOrganizationName("PixTools")
+    app.setDesktopFileName("org.pixtools.PixTools")  # Wayland/taskbars match the .desktop entry's icon
     abs_files = [os.path.abspath(f) for f in files]
     if send_to_running(abs_files):
         return 0
@@ -30,6 +47,7 @@ def run_app(files: list[str]) -> int:
     server.listen()
     win = MainWindow()
     server.filesReceived.connect(win.receive_files)
+    _open_filter = _file_open_filter(app, win.receive_files)  # noqa: F841 - kept alive with the app
     win.show()
     if os.environ.get("PIXTOOLS_BENCH_FIRST_PAINT"):
         from pixtools_desktop.ui.first_paint import report_first_paint
