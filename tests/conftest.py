@@ -8,7 +8,6 @@ where it is absent, except under CI (CI=true) where they fail.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -65,3 +64,39 @@ def no_leaked_threads():
             break
         time.sleep(0.05)
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(scope="session")
+def seaweed():
+    """One real S3 server (SeaweedFS `weed mini`) on 127.0.0.1 for the whole run; removed at the end."""
+    import shutil
+    import tempfile
+
+    from tests.cloud.cloud_servers import Seaweed
+
+    root = Path(tempfile.mkdtemp(prefix="pixtools-weed-"))
+    server = Seaweed(root)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path):
+    """Credentials only through the standard AWS_* variables; no ~/.aws, no instance metadata."""
+    from pixtools_desktop.cloud import s3
+    from tests.cloud.cloud_servers import ACCESS_KEY, SECRET_KEY
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    s3.clear_client_cache()
+    yield
+    s3.clear_client_cache()

@@ -8,46 +8,17 @@ real images written with Pillow.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from pixtools_desktop.cloud import breakers, s3
+from pixtools_desktop.cloud import breakers
 from pixtools_desktop.cloud.config import RetryPolicy, SinkConfig
 from pixtools_desktop.core.jobs import Job, OutputOptions, OutputRecord
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
-from tests.cloud.cloud_servers import ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed, start_receiver, stop_receiver
-
-
-@pytest.fixture(scope="session")
-def seaweed():
-    root = Path(tempfile.mkdtemp(prefix="pixtools-weed-"))
-    server = Seaweed(root)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def aws_env(monkeypatch, tmp_path):
-    """Credentials only through the standard AWS_* variables; no ~/.aws, no instance metadata."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    s3.clear_client_cache()
-    yield
-    s3.clear_client_cache()
+from tests.cloud.cloud_servers import BUCKET, start_receiver, stop_receiver
 
 
 @pytest.fixture(autouse=True)

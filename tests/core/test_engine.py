@@ -13,7 +13,7 @@ from PIL import Image
 
 from pixtools_desktop.core import imaging
 from pixtools_desktop.core.engine import EngineContext, run_job
-from pixtools_desktop.core.errors import JobCancelled, ModelUnavailableError, OutputWriteError
+from pixtools_desktop.core.errors import JobCancelled, ModelUnavailableError
 from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import JobStatus, OutputOptions, OverwritePolicy
 from pixtools_desktop.core.ops import validate_request

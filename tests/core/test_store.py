@@ -1,6 +1,5 @@
 """The job store on a real SQLite file: WAL, migrations, atomic claims, recovery."""
 
-import json
 import multiprocessing
 import os
 import sqlite3

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.server
 import logging
 import threading
-import time
 import uuid
 from pathlib import Path
 

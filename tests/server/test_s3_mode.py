@@ -12,9 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import sqlite3
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -34,18 +32,6 @@ from tests.server.tcp_proxy import TcpProxy
 from tests.server.test_contract import KEY, post
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(scope="module")
-def seaweed():
-    root = Path(tempfile.mkdtemp(prefix="pixtools-serve-weed-"))
-    server = Seaweed(root)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def s3_env(home: Path, endpoint: str, bucket: str = BUCKET) -> dict[str, str]:

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import httpx
 import pytest
 
 from pixtools_desktop.core.settings import Settings, save_settings
-from tests.cloud.cloud_servers import ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed, start_receiver, stop_receiver
+from tests.cloud.cloud_servers import BUCKET, start_receiver, stop_receiver
 from tests.ui.conftest import choose, wait_idle
-
-
-@pytest.fixture
-def seaweed():
-    root = Path(tempfile.mkdtemp(prefix="pixtools-weed-ui-"))
-    server = Seaweed(root)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -34,13 +20,7 @@ def receiver():
     stop_receiver(rec, server, thread)
 
 
-def test_window_uploads_results_and_announces_them(make_window, qtbot, photos, tmp_path, seaweed, receiver,
-                                                   monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+def test_window_uploads_results_and_announces_them(make_window, qtbot, photos, tmp_path, seaweed, receiver, aws_env):
     settings = Settings(s3_enabled=True, s3_endpoint_url=seaweed.endpoint, s3_region="us-east-1", s3_bucket=BUCKET,
                         webhook_url=receiver.url)
     save_settings(settings)
