@@ -8,14 +8,9 @@ import never leaves a half file where the app looks for models.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from pixtools_desktop.core import paths
 from pixtools_desktop.core.errors import ModelUnavailableError
 from pixtools_desktop.ml import weights as W
 
@@ -78,101 +73,31 @@ def _list(settings) -> int:
     return 0
 
 
-def _atomic_copy_into(src_fh_writer, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".part-", suffix=dest.suffix, dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            src_fh_writer(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def check_architecture(path: Path) -> str:
-    """Load the file as a DnCNN (strict); returns a short description. Raises ModelUnavailableError."""
-    from pixtools_desktop.ml.model import load_model
-
-    net = load_model(path)
-    return f"{'colour' if net.in_nc == 3 else 'grey'} DnCNN, {net.nb} layers"
-
-
 def _import(src: Path, name: str | None) -> int:
-    if not src.is_file():
-        print(f"error: {src} is not a file", file=sys.stderr)
-        return 1
-    if src.suffix.lower() not in (".mat", ".pth", ".pt"):
-        print(f"error: {src.name}: expected a .mat or .pth file", file=sys.stderr)
-        return 1
-    desc = check_architecture(src)  # before anything is written
-    known = W.identify(src)
-    if name is None:
-        if known:
-            name = known.name
-        else:  # an unknown file: name it by its architecture so lookup finds it
-            from pixtools_desktop.ml.model import load_model
+    from pixtools_desktop.ml.install import import_weights
 
-            net = load_model(src)
-            name = ("dncnn_color_blind" if net.in_nc == 3 else "dncnn_gray_blind") + src.suffix.lower() if net.nb == 20 else src.name
-    dest = paths.user_weights_dir() / name
-
-    def write(out):
-        with open(src, "rb") as fh:
-            shutil.copyfileobj(fh, out, 1 << 20)
-
-    _atomic_copy_into(write, dest)
-    _forget_loaded()
+    dest, desc = import_weights(src, name)
     print(f"imported {src} -> {dest} ({desc})")
     return 0
 
 
-def _forget_loaded() -> None:
-    if "torch" in sys.modules:
-        from pixtools_desktop.ml.denoiser import clear_model_cache
-
-        clear_model_cache()
-
-
 def _download(url: str, sha256: str | None, *, timeout: float = 60.0, quiet: bool = False) -> int:
-    import httpx
     from tqdm import tqdm as _tqdm
+
+    from pixtools_desktop.ml.install import download_weights
 
     class tqdm(_tqdm):  # no tqdm_monitor thread left behind (one download, one bar)
         monitor_interval = 0
 
     name = url.rstrip("/").rsplit("/", 1)[-1] or "GD_Color_Blind.mat"
-    known = W.BY_SHA.get(sha256 or "")
-    if known:
-        name = known.name
-    dest = paths.user_weights_dir() / name
-    digest = hashlib.sha256()
+    with tqdm(unit="B", unit_scale=True, desc=name, disable=quiet, file=sys.stderr) as bar:
 
-    def write(out):
-        with httpx.stream("GET", url, follow_redirects=True, timeout=timeout) as resp:
-            if resp.status_code != 200:
-                raise ModelUnavailableError(f"Download failed: {url} answered HTTP {resp.status_code}.")
-            total = int(resp.headers.get("content-length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=name, disable=quiet, file=sys.stderr) as bar:
-                for chunk in resp.iter_bytes(1 << 16):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
-        got = digest.hexdigest()
-        if sha256 and got != sha256.lower():
-            raise ModelUnavailableError(
-                f"Download from {url} has sha256 {got}, expected {sha256}: not saved. "
-                "Try again, or get the file yourself and use `pixtools models import FILE`."
-            )
+        def progress(done: int, total: int | None) -> None:
+            if total and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
 
-    try:
-        _atomic_copy_into(write, dest)
-    except httpx.HTTPError as exc:
-        print(f"error: download from {url} failed ({exc}). Check the connection, or use `pixtools models import FILE`.", file=sys.stderr)
-        return 1
-    _forget_loaded()
+        dest = download_weights(url, sha256, timeout=timeout, progress=progress)
     print(f"downloaded {url} -> {dest} (sha256 {'verified' if sha256 else 'not checked'})")
     return 0
 

@@ -12,6 +12,9 @@ child only decodes, transforms and writes output files, reporting back over a
 pipe. `save_outputs` is a synchronous round trip, so an output's intent is in
 the database before its file is written, exactly as in-process. Children are
 started with "spawn" (no fork of a threaded Qt app) and import only core.
+Like any spawn-based program, a script that starts the engine must guard its
+entry point with `if __name__ == "__main__":` (the `pixtools` command,
+`python -m pixtools_desktop` and the frozen app do).
 """
 
 from __future__ import annotations

@@ -175,6 +175,13 @@ class MainWindow(QMainWindow):
         self.drop_label.setWordWrap(True)
         dh.addWidget(self.drop_label)
         cl.addWidget(self.drop_hint)
+        from pixtools_desktop.ui.model_banner import ModelBanner
+
+        self.model_banner = ModelBanner(self.settings)
+        self.model_banner.installed.connect(self._on_model_installed)
+        self.ops_panel.changed.connect(self._refresh_model_banner)
+        cl.addWidget(self.model_banner)
+        self._refresh_model_banner()
         self.table = QueueView()
         self.table.setModel(self.model)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
@@ -205,6 +212,19 @@ class MainWindow(QMainWindow):
         self.skipped_btn.hide()
         self.statusBar().addPermanentWidget(self.skipped_btn)
         self.resize(1360, 820)
+
+    @Slot()
+    def _refresh_model_banner(self) -> None:
+        self.model_banner.refresh(self.ops_panel.op_checks["denoise"].isChecked())
+
+    @Slot(str)
+    def _on_model_installed(self, path: str) -> None:
+        self.statusBar().showMessage(f"Denoise model installed: {path}", 8000)
+        failed = [j.id for j in self.store.list_jobs(status="FAILED")
+                  if "denoise" in j.operations and "models download" in (j.error_message or "")]
+        if failed:  # those failed for want of the model: give them another go
+            self.store.retry_failed(job_ids=failed)
+            self.backend.wake()
 
     def _action(self, text: str, slot, shortcut: str | QKeySequence | None = None, *, context=None) -> QAction:
         act = QAction(text, self)
@@ -633,6 +653,7 @@ class MainWindow(QMainWindow):
             if hasattr(dlg, "_pool") and dlg is not self and dlg.isVisible():
                 dlg.close()
         self._io_pool.waitForDone()
+        self.model_banner.wait()
         self.backend.stop()
         self._stop_sinks()
         self.thumbnails.stop()
