@@ -111,7 +111,6 @@ def main() -> int:
     for i in range(args.images):
         shutil.copy(src[i % len(src)], photos / f"p{i:04d}.png")
 
-    import pixtools_desktop.ui  # noqa: F401 - shiboken guard
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
@@ -139,7 +138,9 @@ def main() -> int:
     for op, cb in panel.op_checks.items():
         cb.setChecked(op == "denoise")
     panel.resize_check.setChecked(False)
-    w.add_paths([str(src[0])])
+    one = home / "denoise_me.png"  # a copy: outputs land next to the input, never in the shared data
+    shutil.copy(src[0], one)
+    w.add_paths([str(one)])
     probe.run_until(lambda: w.run.active or w.model.unfinished() > 0, 30)
     t0 = time.monotonic()
     rows["denoise (481x321, model thread)"] = stats(

@@ -33,6 +33,19 @@ def require_testdata(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_data_untouched():
+    """Fail the run if any test wrote into the shared data (outputs default to *next to the input*)."""
+    root = testdata_root()
+    before = {p for p in root.rglob("*")} if root.exists() else set()
+    yield
+    if root.exists():
+        added = sorted(str(p) for p in set(root.rglob("*")) - before)
+        for p in added:  # clean up so the next run starts from the real data
+            Path(p).unlink(missing_ok=True)
+        assert not added, f"tests wrote into the shared data: {added}"
+
+
 @pytest.fixture
 def testdata() -> Path:
     return require_testdata()
