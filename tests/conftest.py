@@ -41,8 +41,8 @@ def shared_data_untouched():
     yield
     if root.exists():
         added = sorted(str(p) for p in set(root.rglob("*")) - before)
-        for p in added:  # clean up so the next run starts from the real data
-            Path(p).unlink(missing_ok=True)
+        for p in reversed(added):  # clean up so the next run starts from the real data
+            (Path(p).rmdir if Path(p).is_dir() else Path(p).unlink)()
         assert not added, f"tests wrote into the shared data: {added}"
 
 
