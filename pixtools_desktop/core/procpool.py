@@ -55,7 +55,13 @@ def _job_from_wire(d: dict[str, Any]) -> Job:
 
 def _child_main(conn: Connection, cancel_flag: Any) -> None:
     """Worker process: run jobs sent by the parent until told to stop."""
+    import signal
+
     from pixtools_desktop.core import logs
+
+    # Ctrl+C reaches the whole process group: the parent decides (it re-queues
+    # interrupted jobs through the cancel flag), a worker must not die of it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     while True:
         try:
@@ -136,12 +142,12 @@ class ProcessWorker:
                 if ctx.cancelled():
                     self._cancel.value = 1
                 if not self._proc.is_alive():
-                    return self._died(job)
+                    return self._died(job, ctx)
                 continue
             try:
                 msg = self._conn.recv()
             except (EOFError, OSError):
-                return self._died(job)
+                return self._died(job, ctx)
             kind = msg[0]
             if kind == "progress":
                 ctx.progress(msg[1])
@@ -160,7 +166,7 @@ class ProcessWorker:
                 log.error("job crashed in worker", extra={"error": msg[1], "traceback": msg[2]})
                 raise RuntimeError(msg[1])
 
-    def _died(self, job: Job) -> JobResult:
+    def _died(self, job: Job, ctx: EngineContext | None = None) -> JobResult:
         from pathlib import Path
 
         from pixtools_desktop.core.outputs import output_dir_for, sweep_temp_files
@@ -168,6 +174,8 @@ class ProcessWorker:
         code = self._proc.exitcode if self._proc is not None else None
         self.close()
         sweep_temp_files(output_dir_for(Path(job.input_path), job.options.output_dir), tag=job.id[:8])
+        if ctx is not None and ctx.cancelled():  # stopped while shutting down: re-queue, not a failure
+            raise JobCancelled()
         log.error("worker process died", extra={"exitcode": code, "input": job.input_path})
         raise WorkerCrashed(
             f"Processing this file crashed its worker (exit code {code}); the file is probably damaged "

@@ -60,3 +60,46 @@ def test_sigkill_midway_then_rerun_completes_every_job_exactly_once(tmp_path, pi
     assert files == expected, set(files) ^ set(expected)
     for name in files[:: 20]:
         Image.open(out / name).verify()
+
+
+def test_ctrl_c_midway_leaves_jobs_queued_not_failed(tmp_path, pixtools_home):
+    """Ctrl+C reaches the whole process group (CLI and its workers): nothing fails, a rerun finishes."""
+    src = sorted(require_testdata("testsets", "CBSD68").glob("*.png"))
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(40):
+        Image.open(src[i % len(src)]).save(inputs / f"img{i:03d}.png")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "pixtools_desktop", "process", str(inputs), "--ops", "webp,tiff", "--out", str(out),
+           "--workers", "2", "--no-progress"]
+    env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home)}
+    db = pixtools_home / "data" / "jobs.sqlite3"
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = 0
+            if db.exists():
+                try:
+                    with sqlite3.connect(db, timeout=5) as c:
+                        done = c.execute("SELECT COUNT(*) FROM jobs WHERE status = 'COMPLETED'").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass
+            if done >= 5:
+                break
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    assert proc.returncode != 0
+    assert b"run the same command again to resume" in err
+    with sqlite3.connect(db) as c:
+        statuses = dict(c.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+    assert "FAILED" not in statuses and statuses.get("COMPLETED", 0) < 40, statuses
+    rerun = subprocess.run(cmd + ["--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(list(out.glob("*.webp"))) == 40 and len(list(out.glob("*.tiff"))) == 40
+    assert not list(out.glob(".pixtools-tmp-*"))
