@@ -56,7 +56,7 @@ def pixtools_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("pixtools_home")
     monkeypatch.setenv("PIXTOOLS_HOME", str(home))
     for name in list(os.environ):
-        if name.startswith("PIXTOOLS_") and name not in ("PIXTOOLS_HOME", "PIXTOOLS_TESTDATA"):
+        if name.startswith("PIXTOOLS_") and name not in ("PIXTOOLS_HOME", "PIXTOOLS_TESTDATA", "PIXTOOLS_UPDATE_SCREENSHOT"):
             monkeypatch.delenv(name, raising=False)
     return home
 
