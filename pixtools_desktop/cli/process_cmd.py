@@ -142,18 +142,26 @@ class LocalBatchBackend:
         from pixtools_desktop.core.runner import LocalRunner
 
         runner = LocalRunner(self.store, self.settings, batch_ids={plan.batch_id})
-        for hook in self.finish_hooks:
-            runner.add_finish_hook(hook)
-        runner.start()
-        try:
-            runner.submit(plan.new_jobs)
-            _wait_with_progress(self.store, plan.batch_id, show_progress)
-        except KeyboardInterrupt:
-            print("\nInterrupted: unfinished jobs stay queued; run the same command again to resume.", file=sys.stderr)
-            raise
-        finally:
-            runner.stop()
-        return self.store.list_jobs(batch_id=plan.batch_id)
+        return run_batch_on(runner, self.store, plan, self.finish_hooks, show_progress=show_progress)
+
+
+def run_batch_on(backend, store, plan, finish_hooks: list, *, show_progress: bool) -> list[Job]:
+    """Start a Backend, submit the plan's new jobs, wait with a progress bar, stop; the batch's final rows.
+
+    Shared by the local engine and the remote backend so both behave alike on Ctrl+C.
+    """
+    for hook in finish_hooks:
+        backend.add_finish_hook(hook)
+    backend.start()
+    try:
+        backend.submit(plan.new_jobs)
+        _wait_with_progress(store, plan.batch_id, show_progress)
+    except KeyboardInterrupt:
+        print("\nInterrupted: unfinished jobs stay queued; run the same command again to resume.", file=sys.stderr)
+        raise
+    finally:
+        backend.stop()
+    return store.list_jobs(batch_id=plan.batch_id)
 
 
 def _wait_with_progress(store, batch_id: str, show: bool) -> None:

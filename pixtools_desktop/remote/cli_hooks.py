@@ -54,7 +54,7 @@ class RemoteBatchBackend:
         self.finish_hooks.append(hook)
 
     def run_batch(self, plan, *, show_progress: bool) -> list[Job]:
-        from pixtools_desktop.cli.process_cmd import _wait_with_progress
+        from pixtools_desktop.cli.process_cmd import run_batch_on
         from pixtools_desktop.remote import state
         from pixtools_desktop.remote.backend import RemoteBackend
 
@@ -62,18 +62,7 @@ class RemoteBatchBackend:
             state.adopt_into_backend(self.store, [j.id for j in plan.adopted], self.base_url)
         backend = RemoteBackend(self.store, self.settings, base_url=self.base_url, api_key=self.api_key,
                                 batch_ids={plan.batch_id})
-        for hook in self.finish_hooks:
-            backend.add_finish_hook(hook)
-        backend.start()
-        try:
-            backend.submit(plan.new_jobs)
-            _wait_with_progress(self.store, plan.batch_id, show_progress)
-        except KeyboardInterrupt:
-            print("\nInterrupted: unfinished jobs stay queued; run the same command again to resume.", file=sys.stderr)
-            raise
-        finally:
-            backend.stop()
-        return self.store.list_jobs(batch_id=plan.batch_id)
+        return run_batch_on(backend, self.store, plan, self.finish_hooks, show_progress=show_progress)
 
 
 def job_extras(job: Job) -> dict:
