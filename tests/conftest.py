@@ -113,3 +113,15 @@ def aws_env(monkeypatch, tmp_path):
     s3.clear_client_cache()
     yield
     s3.clear_client_cache()
+
+
+@pytest.fixture
+def receiver():
+    """A real, scriptable webhook endpoint on 127.0.0.1 (tests/cloud/cloud_servers.py), stopped after the test."""
+    from tests.cloud.cloud_servers import start_receiver, stop_receiver
+
+    rec, server, thread = start_receiver()
+    try:
+        yield rec
+    finally:
+        stop_receiver(rec, server, thread)

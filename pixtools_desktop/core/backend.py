@@ -10,12 +10,14 @@ A Qt front end re-emits them as queued signals; nothing here touches Qt.
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Protocol, runtime_checkable
 
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.store import NewJob
 
 JobListener = Callable[[str, str, object], None]
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -37,3 +39,37 @@ class Backend(Protocol):
     def add_listener(self, listener: JobListener) -> None: ...
 
     def add_finish_hook(self, hook: Callable[[Job], None]) -> None: ...
+
+
+class JobEvents:
+    """A backend's listeners and finish hooks, called from worker threads.
+
+    One broken listener or hook is logged and skipped: it must never stop a
+    worker or keep a job's "finished" event from the others.
+    """
+
+    def __init__(self) -> None:
+        self._listeners: list[JobListener] = []
+        self._finish_hooks: list[Callable[[Job], None]] = []
+
+    def add_listener(self, listener: JobListener) -> None:
+        self._listeners.append(listener)
+
+    def add_finish_hook(self, hook: Callable[[Job], None]) -> None:
+        self._finish_hooks.append(hook)
+
+    def emit(self, event: str, job_id: str, payload: object = None) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event, job_id, payload)
+            except Exception:  # noqa: BLE001
+                log.exception("listener failed")
+
+    def finished(self, job: Job) -> None:
+        """Run the finish hooks (sinks), then tell listeners."""
+        for hook in self._finish_hooks:
+            try:
+                hook(job)
+            except Exception:  # noqa: BLE001
+                log.exception("finish hook failed")
+        self.emit("finished", job.id, job)

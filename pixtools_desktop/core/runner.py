@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Callable
 
+from pixtools_desktop.core.backend import JobEvents, JobListener
 from pixtools_desktop.core.engine import default_denoiser_factory, run_job
 from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import Job
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL_S = 0.5  # also picks up jobs added by another process
 
-JobListener = Callable[[str, str, object], None]  # (event, job_id, payload)
 
 
 def default_worker_count(settings: Settings) -> int:
@@ -51,8 +51,7 @@ class LocalRunner:
         self.workers = workers or default_worker_count(settings)
         self.batch_ids = batch_ids  # None: every local job in the store
         self.denoiser_factory = denoiser_factory
-        self._listeners: list[JobListener] = []
-        self._finish_hooks: list[Callable[[Job], None]] = []
+        self.events = JobEvents()
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._paused = threading.Event()
@@ -63,18 +62,11 @@ class LocalRunner:
 
     # ---------------------------------------------------------------- hooks
     def add_listener(self, listener: JobListener) -> None:
-        self._listeners.append(listener)
+        self.events.add_listener(listener)
 
     def add_finish_hook(self, hook: Callable[[Job], None]) -> None:
         """Called on the worker thread with the final job row (sinks use it)."""
-        self._finish_hooks.append(hook)
-
-    def _emit(self, event: str, job_id: str, payload: object = None) -> None:
-        for listener in self._listeners:
-            try:
-                listener(event, job_id, payload)
-            except Exception:  # noqa: BLE001 - a broken listener must not kill a worker
-                log.exception("listener failed")
+        self.events.add_finish_hook(hook)
 
     # ---------------------------------------------------------------- control
     def start(self) -> None:
@@ -190,22 +182,17 @@ class LocalRunner:
             with self._busy_lock:
                 self._busy += 1
             try:
-                self._emit("started", job.id, job)
+                self.events.emit("started", job.id, job)
                 final = execute_job(
                     self.store,
                     job,
                     self.settings,
                     denoiser_factory=factory,
-                    on_progress=lambda jid, f: self._emit("progress", jid, f),
+                    on_progress=lambda jid, f: self.events.emit("progress", jid, f),
                     is_shutting_down=self._stopping.is_set,
                     engine=engine,
                 )
-                for hook in self._finish_hooks:
-                    try:
-                        hook(final)
-                    except Exception:  # noqa: BLE001
-                        log.exception("finish hook failed")
-                self._emit("finished", job.id, final)
+                self.events.finished(final)
             finally:
                 with self._busy_lock:
                     self._busy -= 1

@@ -24,6 +24,7 @@ import threading
 import time
 from typing import Callable
 
+from pixtools_desktop.core.backend import JobEvents, JobListener
 from pixtools_desktop.core.errors import JobError
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.logs import log_context, redact
@@ -37,7 +38,6 @@ from pixtools_desktop.remote.secrets import resolve_api_key
 
 log = logging.getLogger(__name__)
 
-JobListener = Callable[[str, str, object], None]
 MAX_POLL_INTERVAL_S = 30.0
 MAX_OFFLINE_BACKOFF_S = 60.0
 ARCHIVE_WAITS = 10  # polls to wait for a late archive_url before finishing without it
@@ -78,8 +78,7 @@ class RemoteBackend:
         self.max_server_retries = max_server_retries if max_server_retries is not None else max(1, settings.max_attempts)
         self.poll_interval = max(0.01, settings.poll_interval)
         self.max_poll_interval = max(self.poll_interval, max_poll_interval)
-        self._listeners: list[JobListener] = []
-        self._finish_hooks: list[Callable[[Job], None]] = []
+        self.events = JobEvents()
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._paused = threading.Event()
@@ -90,10 +89,10 @@ class RemoteBackend:
 
     # ---------------------------------------------------------------- Backend protocol
     def add_listener(self, listener: JobListener) -> None:
-        self._listeners.append(listener)
+        self.events.add_listener(listener)
 
     def add_finish_hook(self, hook: Callable[[Job], None]) -> None:
-        self._finish_hooks.append(hook)
+        self.events.add_finish_hook(hook)
 
     def start(self) -> None:
         state.ensure_rows(self.store, self.base_url)
@@ -156,25 +155,13 @@ class RemoteBackend:
         return True
 
     # ---------------------------------------------------------------- events
-    def _emit(self, event: str, job_id: str, payload: object = None) -> None:
-        for listener in self._listeners:
-            try:
-                listener(event, job_id, payload)
-            except Exception:  # noqa: BLE001 - a broken listener must not stop polling
-                log.exception("listener failed")
-
     def _finished(self, job: Job) -> None:
-        for hook in self._finish_hooks:
-            try:
-                hook(job)
-            except Exception:  # noqa: BLE001
-                log.exception("finish hook failed")
-        self._emit("finished", job.id, job)
+        self.events.finished(job)
 
     def _status_changed(self, job_id: str) -> None:
         job = self.store.get(job_id)
         if job is not None:
-            self._emit("status", job_id, job)
+            self.events.emit("status", job_id, job)
 
     # ---------------------------------------------------------------- workers
     def _loop(self) -> None:
@@ -230,7 +217,7 @@ class RemoteBackend:
         upload = prepare_upload(job)  # JobError: fails the job without a round trip
         if job.status == JobStatus.PENDING:
             state.mark_processing(self.store, job.id)
-            self._emit("started", job.id, self.store.get(job.id))
+            self.events.emit("started", job.id, self.store.get(job.id))
         remote_id = self.api.submit(
             upload.path, filename=upload.filename, mime=upload.mime, operations=upload.operations,
             params=upload.params, webhook_url=self.webhook_url, idempotency_key=row.idempotency_key,
@@ -240,7 +227,7 @@ class RemoteBackend:
         state.update(self.store, job.id, phase=state.POLL, remote_status="PENDING", interval_s=self.poll_interval,
                      next_at=time.time() + self.poll_interval, net_failures=0, server_errors=0)
         log.info("remote job submitted", extra={"remote_job_id": remote_id, "server": self.base_url})
-        self._emit("progress", job.id, 0.05)
+        self.events.emit("progress", job.id, 0.05)
 
     def _poll(self, job: Job, row: state.RemoteRow) -> None:
         body = self.api.get_job(job.remote_job_id or "", request_id=job.request_id)
@@ -264,13 +251,13 @@ class RemoteBackend:
         if changed or job.error_message:
             progress = _PROGRESS.get(status, 0.4)
             self.store.update_fields(job.id, progress=progress, error_message=None)
-            self._emit("progress", job.id, progress)
+            self.events.emit("progress", job.id, progress)
 
     def _complete(self, job: Job, body: dict, want_archive: bool) -> None:
         def progress(f: float) -> None:
             value = 0.5 + 0.5 * f
             self.store.update_fields(job.id, progress=value)
-            self._emit("progress", job.id, value)
+            self.events.emit("progress", job.id, value)
 
         outputs, warnings = download_results(self.api, self.store, job, body, archive=want_archive, progress=progress)
         if want_archive and not body.get("archive_url"):

@@ -27,6 +27,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
+from pixtools_desktop.core.backend import JobEvents, JobListener
 from pixtools_desktop.core.engine import default_denoiser_factory, run_job
 from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import Job, JobStatus
@@ -37,7 +38,6 @@ from pixtools_desktop.core.store import JobStore, NewJob
 log = logging.getLogger(__name__)
 
 POLL_MS = 1000  # picks up retry backoffs and jobs another process added
-JobListener = Callable[[str, str, object], None]
 
 
 def mark_qt_worker_thread() -> None:
@@ -103,8 +103,7 @@ class QtScheduler(QObject):
         self.store = store
         self.settings = settings
         self.denoiser_factory = denoiser_factory
-        self._listeners: list[JobListener] = []
-        self._finish_hooks: list[Callable[[Job], None]] = []
+        self.events = JobEvents()
         self._stopping = threading.Event()
         self._paused = threading.Event()
         self._cancelled: set[str] = set()
@@ -187,10 +186,10 @@ class QtScheduler(QObject):
         self._signals.wake.emit()
 
     def add_listener(self, listener: JobListener) -> None:
-        self._listeners.append(listener)
+        self.events.add_listener(listener)
 
     def add_finish_hook(self, hook: Callable[[Job], None]) -> None:
-        self._finish_hooks.append(hook)
+        self.events.add_finish_hook(hook)
 
     # ------------------------------------------------------------ state
     @property
@@ -237,13 +236,6 @@ class QtScheduler(QObject):
         self._pump()
 
     # ------------------------------------------------------------ worker side
-    def _emit(self, event: str, job_id: str, payload: object = None) -> None:
-        for listener in self._listeners:
-            try:
-                listener(event, job_id, payload)
-            except Exception:  # noqa: BLE001 - a broken listener must not kill a worker
-                log.exception("listener failed")
-
     def _should_stop(self) -> bool:
         return self._stopping.is_set()
 
@@ -257,7 +249,7 @@ class QtScheduler(QObject):
                 return
             if job is None:
                 return
-            self._emit("started", job.id, job)
+            self.events.emit("started", job.id, job)
             final = execute_job(
                 self.store,
                 job,
@@ -268,16 +260,11 @@ class QtScheduler(QObject):
                 is_shutting_down=self._should_stop,
                 engine=self._procs.run if (lane == "std" and self._procs is not None) else run_job,
             )
-            for hook in self._finish_hooks:
-                try:
-                    hook(final)
-                except Exception:  # noqa: BLE001
-                    log.exception("finish hook failed")
             self._cancelled.discard(job.id)
-            self._emit("finished", job.id, final)
+            self.events.finished(final)
 
     def _on_progress(self, job_id: str, fraction: float) -> None:
-        self._emit("progress", job_id, fraction)
+        self.events.emit("progress", job_id, fraction)
 
 
 def QThread_forever() -> int:  # noqa: N802 - QThread.wait() with no deadline

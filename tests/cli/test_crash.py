@@ -14,6 +14,20 @@ from PIL import Image
 from tests.conftest import require_testdata
 
 
+def wait_for_completed(db, n: int, timeout: float = 60) -> None:
+    """Poll the running CLI's database (bounded) until n jobs are COMPLETED."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=5) as c:
+                    if c.execute("SELECT COUNT(*) FROM jobs WHERE status = 'COMPLETED'").fetchone()[0] >= n:
+                        return
+            except sqlite3.OperationalError:
+                pass
+        time.sleep(0.02)
+
+
 def test_sigkill_midway_then_rerun_completes_every_job_exactly_once(tmp_path, pixtools_home):
     src = sorted(require_testdata("testsets", "CBSD68").glob("*.png"))
     inputs = tmp_path / "in"
@@ -28,18 +42,7 @@ def test_sigkill_midway_then_rerun_completes_every_job_exactly_once(tmp_path, pi
     db = pixtools_home / "data" / "jobs.sqlite3"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        done = 0
-        while time.monotonic() < deadline:
-            if db.exists():
-                try:
-                    with sqlite3.connect(db, timeout=5) as c:
-                        done = c.execute("SELECT COUNT(*) FROM jobs WHERE status = 'COMPLETED'").fetchone()[0]
-                except sqlite3.OperationalError:
-                    pass
-            if done >= 25:
-                break
-            time.sleep(0.02)
+        wait_for_completed(db, 25)
         assert proc.poll() is None, "batch finished before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
     finally:
@@ -76,18 +79,7 @@ def test_ctrl_c_midway_leaves_jobs_queued_not_failed(tmp_path, pixtools_home):
     db = pixtools_home / "data" / "jobs.sqlite3"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            done = 0
-            if db.exists():
-                try:
-                    with sqlite3.connect(db, timeout=5) as c:
-                        done = c.execute("SELECT COUNT(*) FROM jobs WHERE status = 'COMPLETED'").fetchone()[0]
-                except sqlite3.OperationalError:
-                    pass
-            if done >= 5:
-                break
-            time.sleep(0.02)
+        wait_for_completed(db, 5)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:

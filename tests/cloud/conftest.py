@@ -18,7 +18,7 @@ from pixtools_desktop.cloud.config import RetryPolicy, SinkConfig
 from pixtools_desktop.core.jobs import Job, OutputOptions, OutputRecord
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
-from tests.cloud.cloud_servers import BUCKET, start_receiver, stop_receiver
+from tests.cloud.cloud_servers import BUCKET
 
 
 @pytest.fixture(autouse=True)
@@ -26,15 +26,6 @@ def fresh_breakers():
     breakers.reset_all()
     yield
     breakers.reset_all()
-
-
-@pytest.fixture
-def receiver():
-    rec, server, thread = start_receiver()
-    try:
-        yield rec
-    finally:
-        stop_receiver(rec, server, thread)
 
 
 @pytest.fixture

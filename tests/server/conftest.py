@@ -39,13 +39,3 @@ def serve_factory(tmp_path_factory):
         s.stop()
 
 
-@pytest.fixture
-def receiver():
-    """A real webhook endpoint on 127.0.0.1 (tests/cloud/cloud_servers.py), scripted per test, stopped after."""
-    from tests.cloud.cloud_servers import start_receiver, stop_receiver
-
-    rec, server, thread = start_receiver()
-    try:
-        yield rec
-    finally:
-        stop_receiver(rec, server, thread)

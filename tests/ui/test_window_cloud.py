@@ -6,18 +6,10 @@ import json
 from pathlib import Path
 
 import httpx
-import pytest
 
 from pixtools_desktop.core.settings import Settings, save_settings
-from tests.cloud.cloud_servers import BUCKET, start_receiver, stop_receiver
+from tests.cloud.cloud_servers import BUCKET
 from tests.ui.conftest import choose, wait_idle
-
-
-@pytest.fixture
-def receiver():
-    rec, server, thread = start_receiver()
-    yield rec
-    stop_receiver(rec, server, thread)
 
 
 def test_window_uploads_results_and_announces_them(make_window, qtbot, photos, tmp_path, seaweed, receiver, aws_env):
