@@ -25,7 +25,7 @@ from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.logs import log_context, redact
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore
-from pixtools_desktop.core.store.job_store import _owner_alive, process_token, utcnow
+from pixtools_desktop.core.store.job_store import process_token, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +105,7 @@ def next_due(store: JobStore) -> float | None:
 
 def recover_interrupted(store: JobStore) -> list[int]:
     """Rows left `sending` by a dead process go back to pending (their 2xx was never recorded)."""
-    rows = store.query("SELECT id, claimed_by FROM webhook_outbox WHERE state = 'sending'")
-    dead = [r["id"] for r in rows if not _owner_alive(r["claimed_by"])]
-    if dead:
-        with store.transaction() as conn:
-            for row_id in dead:
-                conn.execute("UPDATE webhook_outbox SET state = 'pending', claimed_by = NULL, updated_at = ? "
-                             "WHERE id = ? AND state = 'sending'", (utcnow(), row_id))
-    return dead
+    return store.release_dead_claims("webhook_outbox", "state = 'sending'", "state = 'pending'")
 
 
 def _release(store: JobStore, row: OutboxRow, next_at: float, message: str) -> None:

@@ -21,7 +21,7 @@ from pixtools_desktop.cloud.job_notes import set_note
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.logs import log_context
 from pixtools_desktop.core.store import JobStore
-from pixtools_desktop.core.store.job_store import _owner_alive, process_token, utcnow
+from pixtools_desktop.core.store.job_store import process_token, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -109,17 +109,9 @@ def next_due(store: JobStore) -> float | None:
 
 def recover_interrupted(store: JobStore) -> list[int]:
     """Rows left `uploading` by a process that died go back to pending (they will HEAD first)."""
-    rows = store.query("SELECT id, claimed_by FROM uploads WHERE state = 'uploading'")
-    dead = [r["id"] for r in rows if not _owner_alive(r["claimed_by"])]
-    if dead:
-        with store.transaction() as conn:
-            for upload_id in dead:
-                conn.execute(
-                    "UPDATE uploads SET state = 'pending', claimed_by = NULL, updated_at = ?, "
-                    "last_error = COALESCE(last_error, 'interrupted') WHERE id = ? AND state = 'uploading'",
-                    (utcnow(), upload_id),
-                )
-    return dead
+    return store.release_dead_claims(
+        "uploads", "state = 'uploading'", "state = 'pending', last_error = COALESCE(last_error, 'interrupted')"
+    )
 
 
 def mark_done(store: JobStore, row: UploadRow, etag: str | None) -> None:

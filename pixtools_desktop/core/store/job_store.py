@@ -440,15 +440,25 @@ class JobStore:
 
     def recover_interrupted(self) -> list[str]:
         """Re-queue jobs left PROCESSING by a process that died (crash, kill -9, power cut)."""
-        rows = self.query("SELECT id, claimed_by FROM jobs WHERE status = 'PROCESSING' AND backend = 'local'")
+        return self.release_dead_claims("jobs", "status = 'PROCESSING' AND backend = 'local'",
+                                        "status = 'PENDING', progress = 0")
+
+    def release_dead_claims(self, table: str, claimed_where: str, reset_set: str) -> list:
+        """Rows of `table` matching `claimed_where` whose claiming process is dead get `reset_set`.
+
+        One recovery rule for every claimed queue (jobs, uploads, webhook outbox):
+        a live owner keeps its rows, so two processes sharing the database never
+        steal each other's work. The SQL fragments are constants of the callers.
+        """
+        rows = self.query(f"SELECT id, claimed_by FROM {table} WHERE {claimed_where}")
         dead = [r["id"] for r in rows if not _owner_alive(r["claimed_by"])]
         if dead:
             with self.transaction() as conn:
-                for job_id in dead:
+                for row_id in dead:
                     conn.execute(
-                        "UPDATE jobs SET status = 'PENDING', claimed_by = NULL, progress = 0, updated_at = ? "
-                        "WHERE id = ? AND status = 'PROCESSING'",
-                        (utcnow(), job_id),
+                        f"UPDATE {table} SET {reset_set}, claimed_by = NULL, updated_at = ? "
+                        f"WHERE id = ? AND {claimed_where}",
+                        (utcnow(), row_id),
                     )
         return dead
 
