@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from pixtools_desktop.core import imaging
-from pixtools_desktop.core.imaging.transform import target_size
-from pixtools_desktop.core.errors import JobCancelled, JobError, ModelUnavailableError
+from pixtools_desktop.core.errors import ErrorCode, JobCancelled, JobError, ModelUnavailableError
+from pixtools_desktop.core.imaging.decode import too_large_output_message
+from pixtools_desktop.core.imaging.metadata import api_metadata
+from pixtools_desktop.core.imaging.transform import planned_size
 from pixtools_desktop.core.jobs import Job, OutputRecord, OverwritePolicy
 from pixtools_desktop.core.ops import OUTPUT_FORMATS, OperationType
+from pixtools_desktop.core.profile import Profile, profile_for
 from pixtools_desktop.core.outputs import (
     bundle_member_name,
     output_dir_for,
@@ -83,7 +86,7 @@ def _output_format(op: str, params: dict) -> str:
     return op
 
 
-def _reduce_to(job: Job) -> Callable[[int, int], tuple[int, int] | None] | None:
+def _reduce_to(job: Job, profile: Profile) -> Callable[[int, int], tuple[int, int] | None] | None:
     """When every file output is a downscale (and nothing is denoised), say how small a decode may be."""
     file_ops = [op for op in job.operations if op != OperationType.METADATA]
     if not file_ops or OperationType.DENOISE in file_ops:
@@ -93,10 +96,31 @@ def _reduce_to(job: Job) -> Callable[[int, int], tuple[int, int] | None] | None:
         return None
 
     def needed(full_w: int, full_h: int) -> tuple[int, int] | None:
-        sizes = [target_size(full_w, full_h, r.get("width"), r.get("height")) for r in resizes]
+        sizes = [planned_size(full_w, full_h, r, profile) for r in resizes]
         return max(w for w, _ in sizes), max(h for _, h in sizes)
 
     return needed
+
+
+def _output_size_check(job: Job, profile: Profile, max_pixels: int) -> Callable[[int, int], None] | None:
+    """Refuse, from the header alone, a resize whose output would exceed `max_pixels` (a resize bomb)."""
+    if max_pixels <= 0:
+        return None
+    resizes = [(op, job.params.get(op, {}).get("resize")) for op in job.operations]
+    resizes = [(op, r) for op, r in resizes if r]
+    if not resizes:
+        return None
+
+    def check(full_w: int, full_h: int) -> None:
+        for op, resize in resizes:
+            w, h = planned_size(full_w, full_h, resize, profile)
+            if w * h > max_pixels:
+                raise JobError(
+                    f"The {op} resize cannot be done: {too_large_output_message(w, h, max_pixels)}",
+                    code=ErrorCode.TOO_LARGE,
+                )
+
+    return check
 
 
 def run_job(job: Job, ctx: EngineContext) -> JobResult:
@@ -126,13 +150,20 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
 
     _check_cancel(ctx)
     if not input_path.exists():
-        raise JobError(f"The file {input_path} no longer exists (moved or deleted?).")
-    src = imaging.load_image(input_path, max_pixels=settings.max_pixels, reduce_to=_reduce_to(job))
+        raise JobError(f"The file {input_path} no longer exists (moved or deleted?).", code=ErrorCode.MISSING_INPUT)
+    profile = profile_for(options.profile, settings)
+    src = imaging.load_image(
+        input_path,
+        max_pixels=settings.max_pixels,
+        reduce_to=_reduce_to(job, profile),
+        check_size=_output_size_check(job, profile, settings.max_pixels),
+    )
     warnings = list(src.warnings)
     done_steps += 1
     step_progress()
+    full_w, full_h = src.original_size or src.image.size
 
-    keep = options.keep_metadata
+    keep = options.keep_metadata and profile.keep_exif
     exif = src.exif if keep else None
     xmp = src.xmp if keep else None
     icc = src.icc_profile  # colour, not personal data: kept even when stripping metadata
@@ -145,6 +176,8 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
         params = job.params.get(op, {})
         if op == OperationType.METADATA:
             metadata = imaging.extract_metadata(src)
+            if profile.api_metadata_shape:
+                metadata = api_metadata(metadata)
             done_steps += 1
             step_progress()
             continue
@@ -181,11 +214,9 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
             denoiser = ctx.denoiser_factory(job_settings)
             image = denoiser.denoise_image(image, progress=lambda f: step_progress(0.9 * f), cancelled=ctx.cancelled)
         resize = params.get("resize")
-        if resize:
-            # Sizes from the full-resolution dimensions, so a reduced-scale decode gives the same pixels count.
-            full_w, full_h = src.original_size or src.image.size
-            tw, th = target_size(full_w, full_h, resize.get("width"), resize.get("height"))
-            image = imaging.resize(image, tw, th)
+        # Sizes from the full-resolution dimensions, so a reduced-scale decode gives the same pixel count.
+        tw, th = planned_size(full_w, full_h, resize, profile)
+        image = imaging.resize(image, tw, th)  # the image itself when the size already matches
         _check_cancel(ctx)
 
         # Intent first, then the file: a crash between the two is resolved on resume.
@@ -208,9 +239,11 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
             warnings.append(f"{target.name} already exists: skipped ({op}).")
             done_steps += 1
             continue
-        outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=spec.mime)
+        outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=spec.mime, width=image.width,
+                                   height=image.height, source_width=full_w, source_height=full_h)
         ctx.save_outputs(list(outputs.values()))
-        log.info("output written", extra={"op": op, "path": str(target), "bytes": size})
+        log.info("output written", extra={"op": op, "path": str(target), "bytes": size,
+                                          "from": f"{full_w}x{full_h}", "to": f"{image.width}x{image.height}"})
         done_steps += 1
         step_progress()
 

@@ -13,7 +13,7 @@ import traceback
 from typing import Callable
 
 from pixtools_desktop.core.engine import EngineContext, JobResult, run_job
-from pixtools_desktop.core.errors import JobCancelled, JobError
+from pixtools_desktop.core.errors import OUT_OF_MEMORY_MESSAGE, ErrorCode, JobCancelled, JobError
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.logs import log_context
 from pixtools_desktop.core.settings import Settings
@@ -30,10 +30,14 @@ def backoff_delay(attempt: int) -> float:
     return min(BACKOFF_MAX_S, BACKOFF_BASE_S * (2 ** max(0, attempt - 1)))
 
 
+def unexpected_error_code(exc: BaseException) -> str:
+    return ErrorCode.OUT_OF_MEMORY if isinstance(exc, MemoryError) else ErrorCode.INTERNAL
+
+
 def unexpected_error_message(exc: BaseException) -> str:
     """An internal error still gets a sentence a person can act on (and the log has the traceback)."""
     if isinstance(exc, MemoryError):
-        return "Not enough memory to process this image. Close other programs or lower the image size limit."
+        return OUT_OF_MEMORY_MESSAGE
     return f"Internal error while processing this file ({type(exc).__name__}: {exc}). Details are in the log file."
 
 
@@ -94,13 +98,14 @@ def execute_job(
             message = str(exc)
             if exc.transient and job.attempts < settings.max_attempts:
                 delay = backoff_delay(job.attempts)
-                store.fail(job.id, f"{message} Retrying in {delay:.0f} s.", retry_at=time.time() + delay)
+                store.fail(job.id, f"{message} Retrying in {delay:.0f} s.", retry_at=time.time() + delay, code=exc.code)
                 log.warning("job failed, will retry", extra={"error": message, "retry_in_s": delay})
             else:
-                store.fail(job.id, message)
-                log.warning("job failed", extra={"error": message})
+                store.fail(job.id, message, code=exc.code)
+                log.warning("job failed", extra={"error": message, "code": exc.code})
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
-            store.fail(job.id, unexpected_error_message(exc))
+            # MemoryError lands here too: never retried (the same file needs the same memory again).
+            store.fail(job.id, unexpected_error_message(exc), code=unexpected_error_code(exc))
             log.error("job crashed", extra={"error": repr(exc), "traceback": traceback.format_exc()})
         else:
             store.complete(job.id, outputs=result.outputs, metadata=result.metadata, warnings=result.warnings)
@@ -108,6 +113,6 @@ def execute_job(
     final = store.get(job.id)
     assert final is not None
     if final.status == JobStatus.PROCESSING:  # should not happen; never leave a job stuck
-        store.fail(job.id, "The job stopped without a result.")
+        store.fail(job.id, "The job stopped without a result.", code=ErrorCode.INTERNAL)
         final = store.get(job.id)
     return final  # type: ignore[return-value]

@@ -54,6 +54,7 @@ class OutputOptions:
     overwrite: OverwritePolicy = OverwritePolicy.UNIQUE
     keep_metadata: bool = True  # EXIF, XMP, ICC kept; orientation normalised
     bundle_zip: bool = False  # also write a ZIP of the job's outputs
+    profile: str = "desktop"  # core.profile: "desktop", or "api" for jobs that came through the API
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -79,6 +80,12 @@ class OutputRecord:
     size: int
     mime: str
     skipped: bool = False
+    # Pixel sizes, upright: the source's and this output's, so the result card
+    # and the CLI can say "4000 x 3000 -> 1920 x 1440" (None: not an image output).
+    width: int | None = None
+    height: int | None = None
+    source_width: int | None = None
+    source_height: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -96,6 +103,7 @@ class Job:
     status: JobStatus = JobStatus.PENDING
     progress: float = 0.0
     error_message: str | None = None
+    error_code: str | None = None  # core.errors.ErrorCode: decide by this, never by the message text
     warnings: list[str] = field(default_factory=list)
     outputs: list[OutputRecord] = field(default_factory=list)
     metadata: dict[str, Any] | None = None

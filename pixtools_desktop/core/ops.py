@@ -2,9 +2,11 @@
 
 The verdicts and `detail` texts below mirror the PixTools server's
 `POST /api/process` so that a job valid here is valid remotely, and a user
-sees the same message whichever backend runs it. `tiff` is a desktop extra:
-with `api_compatible=True` (remote backend, `pixtools serve`) it is rejected
-like any unknown op.
+sees the same message whichever backend runs it. Which rules apply is a
+`core.profile.Profile`: the API profile (remote backend, `pixtools serve`;
+`api_compatible=True` is its old spelling) refuses `tiff`, the desktop extras
+and same-format conversions as upstream does; the desktop profile (the
+default) accepts them: a same-format op is a re-encode.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from pixtools_desktop.core.errors import ValidationError
+from pixtools_desktop.core.profile import API, DESKTOP, Profile
 
 
 class OperationType(StrEnum):
@@ -70,9 +73,18 @@ def produces_file(op: str) -> bool:
     return op != OperationType.METADATA
 
 
-def parse_operations(raw: str | list[str], *, api_compatible: bool = False) -> list[OperationType]:
+def _profile(profile: Profile | None, api_compatible: bool) -> Profile:
+    if profile is not None:
+        return profile
+    return API if api_compatible else DESKTOP
+
+
+def parse_operations(
+    raw: str | list[str], *, api_compatible: bool = False, profile: Profile | None = None
+) -> list[OperationType]:
     """Parse the `operations` field (a JSON array string or a list)."""
-    valid = API_OPERATIONS if api_compatible else tuple(OperationType)
+    prof = _profile(profile, api_compatible)
+    valid = API_OPERATIONS if prof.api_operations_only else tuple(OperationType)
     try:
         items = json.loads(raw) if isinstance(raw, str) else list(raw)
         if not isinstance(items, list):
@@ -101,9 +113,19 @@ def _int_field(op: str, field: str, value: Any) -> int:
 
 
 def parse_operation_params(
-    raw: str | dict | None, ops: list[OperationType], *, api_compatible: bool = False
+    raw: str | dict | None,
+    ops: list[OperationType],
+    *,
+    api_compatible: bool = False,
+    profile: Profile | None = None,
 ) -> dict[str, dict]:
-    """Validate `operation_params`, returning only the params of requested ops."""
+    """Validate `operation_params`, returning only the params of requested ops.
+
+    Desktop extra: `resize.enlarge` (bool, default false: never make an image
+    bigger). The API profile ignores it, as upstream ignores unknown keys.
+    """
+    prof = _profile(profile, api_compatible)
+    api_compatible = prof.api_operations_only
     if raw is None or raw == "" or raw == {}:
         return {}
     if isinstance(raw, str):
@@ -143,7 +165,7 @@ def parse_operation_params(
             width, height = resize.get("width"), resize.get("height")
             if width is None and height is None:
                 raise ValidationError(f"operation_params['{op_name}'].resize requires width or height")
-            resize_out: dict[str, int] = {}
+            resize_out: dict[str, Any] = {}
             for field, value in (("width", width), ("height", height)):
                 if value is None:
                     continue
@@ -151,6 +173,12 @@ def parse_operation_params(
                 if n <= 0:
                     raise ValidationError(f"operation_params['{op_name}'].resize.{field} must be > 0")
                 resize_out[field] = n
+            enlarge = resize.get("enlarge")
+            if enlarge is not None and not api_compatible:
+                if not isinstance(enlarge, bool):
+                    raise ValidationError(f"operation_params['{op_name}'].resize.enlarge must be true or false")
+                if enlarge:
+                    resize_out["enlarge"] = True  # false is the desktop default: not stored
             out["resize"] = resize_out
         if op_name == "denoise" and not api_compatible:
             out.update(_denoise_extras(op_params))
@@ -188,17 +216,29 @@ def _denoise_extras(op_params: dict) -> dict:
     return out
 
 
-def source_format_from_name(filename: str | None, *, api_compatible: bool = False) -> tuple[str | None, str | None]:
+def source_format_from_name(
+    filename: str | None, *, api_compatible: bool = False, profile: Profile | None = None
+) -> tuple[str | None, str | None]:
     """(extension, format) as the API derives them from the file name."""
     if not filename or "." not in filename:
         return None, None
     ext = filename.rsplit(".", 1)[-1].lower()
-    table = EXT_TO_FORMAT if api_compatible else DESKTOP_EXT_TO_FORMAT
+    table = EXT_TO_FORMAT if _profile(profile, api_compatible).api_operations_only else DESKTOP_EXT_TO_FORMAT
     return ext, table.get(ext)
 
 
-def check_same_format(filename: str | None, ops: list[OperationType], *, api_compatible: bool = False) -> None:
-    ext, fmt = source_format_from_name(filename, api_compatible=api_compatible)
+def check_same_format(
+    filename: str | None, ops: list[OperationType], *, api_compatible: bool = False, profile: Profile | None = None
+) -> None:
+    """The API refuses a conversion to the source's own format (named by the file's extension).
+
+    Only the API profile does: on the desktop a same-format op is a re-encode
+    (resize, quality, orientation, metadata), the most common batch job there is.
+    """
+    prof = _profile(profile, api_compatible)
+    if not prof.refuse_same_format:
+        return
+    ext, fmt = source_format_from_name(filename, profile=prof)
     for op in ops:
         if op in (OperationType.DENOISE, OperationType.METADATA):
             continue
@@ -237,9 +277,45 @@ def validate_request(
     filename: str | None,
     *,
     api_compatible: bool = False,
+    profile: Profile | None = None,
+    source_size: tuple[int, int] | None = None,
+    max_pixels: int = 0,
 ) -> OperationRequest:
-    """Validate in the API's order: operations, params, then same-format."""
-    ops = parse_operations(operations, api_compatible=api_compatible)
-    params = parse_operation_params(operation_params, ops, api_compatible=api_compatible)
-    check_same_format(filename, ops, api_compatible=api_compatible)
+    """Validate in the API's order: operations, params, then same-format.
+
+    With `source_size` (upright width, height) and `max_pixels`, the size each
+    op would produce is checked too (`check_output_size`).
+    """
+    prof = _profile(profile, api_compatible)
+    ops = parse_operations(operations, profile=prof)
+    params = parse_operation_params(operation_params, ops, profile=prof)
+    check_same_format(filename, ops, profile=prof)
+    if source_size is not None:
+        check_output_size(params, source_size, max_pixels=max_pixels, profile=prof)
     return OperationRequest(tuple(ops), params)
+
+
+def check_output_size(
+    params: dict[str, dict], source_size: tuple[int, int], *, max_pixels: int, profile: Profile | None = None
+) -> None:
+    """Refuse (422) a resize whose output would exceed `max_pixels`, before any work is done.
+
+    The decompression-bomb guard checks what comes in; this checks what a
+    resize would make (a 64 x 48 PNG asked for 20000 x 20000 is 400 MP).
+    `max_pixels <= 0` disables it.
+    """
+    from pixtools_desktop.core.imaging.decode import too_large_output_message
+    from pixtools_desktop.core.imaging.transform import planned_size
+
+    if max_pixels <= 0:
+        return
+    prof = profile or DESKTOP
+    for op_name, op_params in params.items():
+        resize = op_params.get("resize")
+        if not resize:
+            continue
+        w, h = planned_size(source_size[0], source_size[1], resize, prof)
+        if w * h > max_pixels:
+            raise ValidationError(
+                f"operation_params['{op_name}'].resize: {too_large_output_message(w, h, max_pixels)}"
+            )

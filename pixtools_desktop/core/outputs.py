@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from pixtools_desktop.core.errors import OutputWriteError, ValidationError
+from pixtools_desktop.core.errors import ErrorCode, OutputWriteError, ValidationError
 from pixtools_desktop.core.jobs import OverwritePolicy
 
 TMP_PREFIX = ".pixtools-tmp-"
@@ -109,13 +109,14 @@ def _disk_nearly_full(folder: Path) -> bool:
 
 def _explain_os_error(exc: OSError, folder: Path) -> OutputWriteError:
     if exc.errno == errno.ENOSPC or (exc.errno is None and _disk_nearly_full(folder)):
-        return OutputWriteError(f"The disk is full: there is no space left in {folder}.", transient=True)
+        return OutputWriteError(f"The disk is full: there is no space left in {folder}.", transient=True,
+                                code=ErrorCode.DISK_FULL)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return OutputWriteError(f"Cannot write to {folder}: permission denied (the folder is read-only).")
     if exc.errno == errno.ENOENT:
         return OutputWriteError(f"The output folder {folder} does not exist and could not be created.")
     if exc.errno == errno.EDQUOT:
-        return OutputWriteError(f"Your disk quota is exceeded in {folder}.", transient=True)
+        return OutputWriteError(f"Your disk quota is exceeded in {folder}.", transient=True, code=ErrorCode.DISK_FULL)
     return OutputWriteError(f"Could not write to {folder}: {exc.strerror or exc}.", transient=True)
 
 

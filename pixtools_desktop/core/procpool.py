@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from pixtools_desktop.core.engine import EngineContext, JobResult, run_job
-from pixtools_desktop.core.errors import JobCancelled, JobError
+from pixtools_desktop.core.errors import OUT_OF_MEMORY_MESSAGE, ErrorCode, JobCancelled, JobError
 from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OutputRecord
 from pixtools_desktop.core.settings import Settings
 
@@ -96,9 +96,9 @@ def _child_main(conn: Connection, cancel_flag: Any) -> None:
         except JobCancelled:
             conn.send(("cancelled",))
         except JobError as exc:
-            conn.send(("error", type(exc).__name__, str(exc), exc.transient))
-        except MemoryError:
-            conn.send(("error", "JobError", "Not enough memory to process this image.", True))
+            conn.send(("error", type(exc).__name__, str(exc), exc.transient, exc.code))
+        except MemoryError:  # not transient: the same file needs the same memory on every attempt
+            conn.send(("error", "JobError", OUT_OF_MEMORY_MESSAGE, False, ErrorCode.OUT_OF_MEMORY))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
             import traceback
 
@@ -109,6 +109,8 @@ def _child_main(conn: Connection, cancel_flag: Any) -> None:
 
 class WorkerCrashed(JobError):
     """The worker process died while running a job (a decoder crash, the OOM killer)."""
+
+    code = ErrorCode.CRASHED
 
 
 class ProcessWorker:
@@ -161,7 +163,7 @@ class ProcessWorker:
             elif kind == "cancelled":
                 raise JobCancelled()
             elif kind == "error":
-                raise JobError(msg[2], transient=msg[3])
+                raise JobError(msg[2], transient=msg[3], code=msg[4])
             elif kind == "crash":
                 log.error("job crashed in worker", extra={"error": msg[1], "traceback": msg[2]})
                 raise RuntimeError(msg[1])

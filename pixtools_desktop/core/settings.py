@@ -34,6 +34,9 @@ class Settings:
     isolate_jobs: bool = True  # standard ops in worker processes (parallel, crash-proof)
     max_attempts: int = 3  # transient failures retried with backoff
     db_path: str | None = None  # None: user data dir
+    # --- engine profiles (engine): what `pixtools serve` does beyond upstream's defaults
+    serve_size_cap: bool = True  # cap each given resize side at 1920x1080, as upstream
+    serve_keep_exif: bool = False  # upstream strips EXIF/XMP from outputs (ICC is kept)
     # --- denoise (ml)
     weights_path: str | None = None
     denoise_device: str = "auto"  # auto / cpu / cuda

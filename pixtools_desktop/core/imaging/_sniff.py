@@ -20,6 +20,9 @@ _IMAGE_SIGNATURES = (
 )
 
 
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+
+
 def signature_format(head: bytes) -> str | None:
     for magic, name in _IMAGE_SIGNATURES:
         if head.startswith(magic):
@@ -28,18 +31,14 @@ def signature_format(head: bytes) -> str | None:
         return "WEBP"
     if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
         return "AVIF"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return "HEIF"
     return None
 
 
 def not_an_image(head: bytes) -> UnsupportedImageError:
     """A message naming what the file seems to be, for files no plugin took."""
     if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
-            return UnsupportedImageError(
-                "This is a HEIC/HEIF photo (the iPhone format), which PixTools cannot read yet. "
-                "Export it as JPEG first."
-            )
         return UnsupportedImageError("This file is not an image: it looks like a video or another media file.")
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     kinds = (

@@ -10,9 +10,21 @@ Design choices, and why:
   (~179 MP hard limit) is below our 250 MP setting. So we identify the file
   through Pillow's public plugin registry (`Image.ID` / `Image.OPEN`) exactly
   as `Image.open` does, minus its global check, and apply `max_pixels` here.
-* **No global mutable state.** Plugins are registered once at import; nothing
-  else module-level is written. `ImageFile.LOAD_TRUNCATED_IMAGES` stays False
-  so a truncated file is an error, not a grey half-picture.
+* **One pixel guard for every format.** Pillow also checks sizes inside some
+  plugins (WebP and MPO at open, TIFF and GIF at load) against its global
+  limit, so a 225 MP WebP was refused while a 225 MP PNG passed. At import we
+  switch Pillow's global check off (`Image.MAX_IMAGE_PIXELS = None`, once, like
+  registering plugins) and `max_pixels` here is the only rule; every decode
+  of a user's file in the app goes through `open_image`.
+* **No global mutable state** beyond that one-time set-up: plugins (HEIF via
+  pillow-heif included) are registered once at import; nothing else
+  module-level is written. `ImageFile.LOAD_TRUNCATED_IMAGES` stays False so a
+  truncated file is an error, not a grey half-picture; a JPEG whose scan data
+  is far too short for the size its header declares (libjpeg pads it with grey
+  without complaint) is refused before decoding.
+* **Every decoder failure is "damaged".** Pillow's plugins raise all sorts of
+  exceptions on hostile files (TypeError "Missing dimensions" from a TIFF
+  without a size, ...): any of them becomes a plain damaged-file message.
 * **One decode, few copies.** Pixels are decoded once; mode conversion and
   rotation only allocate when the image actually needs them.
 """
@@ -28,7 +40,7 @@ from typing import BinaryIO, Callable
 import numpy as np
 from PIL import Image, ImageFile
 
-from pixtools_desktop.core.errors import ImageDecodeError, UnsupportedImageError
+from pixtools_desktop.core.errors import OUT_OF_MEMORY_MESSAGE, ErrorCode, ImageDecodeError, JobError, UnsupportedImageError
 from pixtools_desktop.core.imaging._exif import (
     icc_colour_space,
     reset_exif_orientation,
@@ -43,8 +55,19 @@ ReduceTo = Callable[[int, int], "tuple[int, int] | None"]
 NORMAL_MODES = ("L", "LA", "RGB", "RGBA", "I;16")
 
 # Register every plugin now, on the importing thread, so identification
-# later only reads the registry.
+# later only reads the registry. pillow-heif decodes HEIC/HEIF (phone photos);
+# it applies the EXIF orientation itself and resets the tag to 1.
 Image.init()
+try:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - a hard dependency; a broken install still reads other formats
+    pass
+# Our max_pixels is the one guard (see the module doc).
+Image.MAX_IMAGE_PIXELS = None
+
+CheckSize = Callable[[int, int], None]
 
 # Same table as ImageOps.exif_transpose; applied to the already-normalised
 # image so that only one rotated copy is ever made.
@@ -108,6 +131,29 @@ def too_large_message(width: int, height: int, max_pixels: int) -> str:
     )
 
 
+def too_large_output_message(width: int, height: int, max_pixels: int) -> str:
+    return (
+        f"the result would be {width} x {height} pixels ({_megapixels(width * height)} megapixels), "
+        f"above the limit of {_megapixels(max_pixels)} megapixels."
+    )
+
+
+def _too_large(width: int, height: int, max_pixels: int) -> ImageDecodeError:
+    return ImageDecodeError(too_large_message(width, height, max_pixels), code=ErrorCode.TOO_LARGE)
+
+
+def _jpeg_scan_too_short(im: ImageFile.ImageFile, file_size: int) -> bool:
+    """A baseline or progressive JPEG spends at least one bit per 8x8 luma block
+    (a DC code; progressive first scans too), so a file smaller than
+    blocks / 8 bytes cannot hold the image its header declares. libjpeg then
+    fills the rest with grey and Pillow reports nothing."""
+    if im.format not in ("JPEG", "MPO"):
+        return False
+    w, h = im.size
+    blocks = ((w + 7) // 8) * ((h + 7) // 8)
+    return file_size * 8 < blocks
+
+
 def _identify(fp: BinaryIO, filename: str) -> ImageFile.ImageFile | None:
     """`Image.open` without its process-wide bomb check (see module doc)."""
     fp.seek(0)
@@ -123,6 +169,10 @@ def _identify(fp: BinaryIO, filename: str) -> ImageFile.ImageFile | None:
             return factory(fp, filename)
         except (SyntaxError, IndexError, TypeError, struct.error):
             continue  # not this format after all; Pillow does the same
+        except (OSError, EOFError, ValueError, MemoryError, Image.DecompressionBombError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a plugin's own bug on a hostile file is still "damaged"
+            raise ValueError(f"{fmt} plugin failed: {type(exc).__name__}: {exc}") from exc
     return None
 
 
@@ -156,9 +206,11 @@ def open_image(
     head_fmt = signature_format(head)
     try:
         im = _identify(fp, filename)
-    except Image.DecompressionBombError as exc:
-        raise ImageDecodeError("The image is too large to open safely.") from exc
-    except (OSError, EOFError, ValueError, SyntaxError, struct.error, MemoryError) as exc:
+    except Image.DecompressionBombError as exc:  # a plugin's own check (see the module doc)
+        raise ImageDecodeError("The image is too large to open safely.", code=ErrorCode.TOO_LARGE) from exc
+    except MemoryError as exc:
+        raise JobError(OUT_OF_MEMORY_MESSAGE, code=ErrorCode.OUT_OF_MEMORY) from exc
+    except (OSError, EOFError, ValueError, SyntaxError, struct.error) as exc:
         fp.seek(max(0, size - 64))
         if _looks_truncated(exc, head_fmt, fp.read()):
             raise ImageDecodeError(TRUNCATED_MESSAGE) from exc
@@ -175,7 +227,12 @@ def open_image(
     if width <= 0 or height <= 0:
         raise ImageDecodeError(f"The image is damaged: its header declares a size of {width} x {height} pixels.")
     if max_pixels > 0 and width * height > max_pixels:
-        raise ImageDecodeError(too_large_message(width, height, max_pixels))
+        raise _too_large(width, height, max_pixels)
+    if _jpeg_scan_too_short(im, size):
+        raise ImageDecodeError(
+            f"The image is truncated or damaged: its header declares {width} x {height} pixels, "
+            f"but the file holds only {size:,} bytes, far too few for that picture."
+        )
     return im
 
 
@@ -279,6 +336,8 @@ def _as_bytes(value: object) -> bytes | None:
 
 
 def _upright_size(im: ImageFile.ImageFile) -> tuple[int, int]:
+    if im.format == "PNG" and "exif" not in im.info:
+        return im.size  # Pillow's PNG getexif() would decode every pixel to look for a late eXIf chunk
     try:
         orientation = int(im.getexif().get(0x0112) or 1)
     except Exception:  # noqa: BLE001 - damaged EXIF is reported later, by _decode
@@ -307,8 +366,16 @@ def _apply_draft(im: ImageFile.ImageFile, reduce_to: ReduceTo) -> tuple[int, int
     return full
 
 
-def _decode(im: ImageFile.ImageFile, fp: BinaryIO, size: int, reduce_to: "ReduceTo | None" = None) -> SourceImage:
+def _decode(
+    im: ImageFile.ImageFile,
+    fp: BinaryIO,
+    size: int,
+    reduce_to: "ReduceTo | None" = None,
+    check_size: "CheckSize | None" = None,
+) -> SourceImage:
     notes: list[str] = []
+    if check_size is not None:  # before any pixel is decoded
+        check_size(*_upright_size(im))
     original_size = _apply_draft(im, reduce_to) if reduce_to is not None else None
     fmt = "JPEG" if im.format == "MPO" else (im.format or "unknown")
     frames = getattr(im, "n_frames", 1)
@@ -322,12 +389,13 @@ def _decode(im: ImageFile.ImageFile, fp: BinaryIO, size: int, reduce_to: "Reduce
     try:
         im.load()
     except Image.DecompressionBombError as exc:
-        raise ImageDecodeError("The image is too large to decode safely.") from exc
-    except MemoryError as exc:
-        raise ImageDecodeError(
-            f"There is not enough memory to decode this {im.width} x {im.height} image.", transient=True
+        raise ImageDecodeError("The image is too large to decode safely.", code=ErrorCode.TOO_LARGE) from exc
+    except MemoryError as exc:  # not transient: the same image needs the same memory next time
+        raise JobError(
+            f"There is not enough memory to decode this {im.width} x {im.height} image.",
+            code=ErrorCode.OUT_OF_MEMORY,
         ) from exc
-    except (OSError, EOFError, ValueError, SyntaxError, struct.error) as exc:
+    except Exception as exc:  # noqa: BLE001 - OSError, ValueError, TypeError, ...: all "damaged"
         fp.seek(max(0, size - 64))
         if _looks_truncated(exc, fmt, fp.read()):
             raise ImageDecodeError(TRUNCATED_MESSAGE) from exc
@@ -369,7 +437,11 @@ def _decode(im: ImageFile.ImageFile, fp: BinaryIO, size: int, reduce_to: "Reduce
 
 
 def load_image(
-    path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: "ReduceTo | None" = None
+    path: str | os.PathLike,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    reduce_to: "ReduceTo | None" = None,
+    check_size: "CheckSize | None" = None,
 ) -> SourceImage:
     """Decode `path` by content into an upright `SourceImage`.
 
@@ -377,29 +449,39 @@ def load_image(
     subclass UnsupportedImageError) whose text is meant for the user.
     `reduce_to(full_w, full_h) -> (w, h) | None` says the smallest upright size
     any output needs; a JPEG may then be decoded at a reduced scale no smaller
-    than that (None: full size needed).
+    than that (None: full size needed). `check_size(upright_w, upright_h)` runs
+    after the header is read and before any pixel is decoded; it may raise
+    (the engine refuses a resize whose output would be too large there).
     """
     filename = os.fspath(path)
     try:
         fp = open(filename, "rb")
     except FileNotFoundError as exc:
-        raise ImageDecodeError("The file no longer exists.") from exc
+        raise ImageDecodeError("The file no longer exists.", code=ErrorCode.MISSING_INPUT) from exc
     except IsADirectoryError as exc:
-        raise ImageDecodeError("This is a folder, not an image file.") from exc
+        raise ImageDecodeError("This is a folder, not an image file.", code=ErrorCode.UNSUPPORTED) from exc
     except PermissionError as exc:
-        raise ImageDecodeError("The file cannot be read: permission denied.") from exc
+        raise ImageDecodeError("The file cannot be read: permission denied.", code=ErrorCode.MISSING_INPUT) from exc
     except OSError as exc:
         reason = exc.strerror or "input/output error"
-        raise ImageDecodeError(f"The file cannot be read ({reason}).", transient=True) from exc
+        raise ImageDecodeError(
+            f"The file cannot be read ({reason}).", transient=True, code=ErrorCode.MISSING_INPUT
+        ) from exc
     with fp:
         try:
             im = open_image(fp, filename, max_pixels=max_pixels)
-            return _decode(im, fp, os.fstat(fp.fileno()).st_size, reduce_to)
-        except ImageDecodeError:
+            return _decode(im, fp, os.fstat(fp.fileno()).st_size, reduce_to, check_size)
+        except JobError:
             raise
         except MemoryError as exc:
-            raise ImageDecodeError("There is not enough memory to decode this image.", transient=True) from exc
-        except OSError as exc:  # reading the file itself failed (network drive, unplugged disk)
-            raise ImageDecodeError(
-                f"The file cannot be read ({exc.strerror or 'input/output error'}).", transient=True
-            ) from exc
+            raise JobError(OUT_OF_MEMORY_MESSAGE, code=ErrorCode.OUT_OF_MEMORY) from exc
+        except OSError as exc:
+            if exc.errno is not None:  # reading the file itself failed (network drive, unplugged disk)
+                raise ImageDecodeError(
+                    f"The file cannot be read ({exc.strerror or 'input/output error'}).",
+                    transient=True,
+                    code=ErrorCode.MISSING_INPUT,
+                ) from exc
+            raise ImageDecodeError(DAMAGED_MESSAGE.format(fmt="image")) from exc  # a decoder's complaint
+        except Exception as exc:  # noqa: BLE001 - a decoder's TypeError/KeyError/...: the file is damaged
+            raise ImageDecodeError(DAMAGED_MESSAGE.format(fmt="image")) from exc

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from pixtools_desktop.core.imaging._exif import EXIF_HEADER, icc_colour_space, with_exif_header
+from pixtools_desktop.core.imaging._tiff import save_tiff
 
 log = logging.getLogger(__name__)
 
@@ -130,21 +131,13 @@ def save_image(
             params["pnginfo"] = info
             xmp = None
     elif fmt == "tiff":
-        # Uncompressed on purpose: every compressed TIFF goes through
-        # libtiff in Pillow, which cannot write the EXIF/GPS sub-IFDs (the
-        # save fails), so compression would cost the camera metadata.
-        params["compression"] = "raw"
         if hasattr(out, "tag_v2"):
             # Pillow copies XMP/IPTC/Photoshop tags from a TIFF source into
             # the output whatever we pass; a plain copy carries no tags.
             out = out.copy()
-        if xmp:
-            tags = Image.Exif()
-            if exif_bytes:
-                tags.load(exif_bytes)
-            tags[700] = bytes(xmp)  # TIFF keeps XMP in its own tag
-            params["exif"] = tags
-            exif_bytes = xmp = None
+        # Deflate-compressed, camera EXIF kept: see _tiff.py for how.
+        save_tiff(out, fp, exif=exif_bytes, icc_profile=params["icc_profile"], xmp=xmp)
+        return
     if exif_bytes and len(exif_bytes) > len(EXIF_HEADER):
         params["exif"] = exif_bytes
     if xmp:

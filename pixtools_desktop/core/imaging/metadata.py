@@ -156,6 +156,25 @@ def metadata_from_exif(exif: Image.Exif) -> dict[str, Any]:
     }
 
 
+GPS_DECIMALS = 6  # upstream's round(decimal, 6): about 0.1 m
+
+
+def api_metadata(full: dict[str, Any] | None) -> dict[str, Any]:
+    """The API's shape of `full`: only the keys found (`{}` for an image without
+    EXIF), GPS rounded to 6 decimals as upstream. The content stays ours
+    (capture date, exposure, aperture, ISO from the EXIF sub-IFD, which
+    upstream misses): richer is fine, nulls are not. The window and the local
+    CLI keep the full form with every key."""
+    out: dict[str, Any] = {}
+    for key, value in (full or {}).items():
+        if value is None:
+            continue
+        if key == "gps" and isinstance(value, dict):
+            value = {k: round(v, GPS_DECIMALS) if isinstance(v, float) else v for k, v in value.items()}
+        out[key] = value
+    return out
+
+
 def _exif_from_path(path: str | os.PathLike) -> Image.Exif:
     filename = os.fspath(path)
     try:
@@ -168,7 +187,11 @@ def _exif_from_path(path: str | os.PathLike) -> Image.Exif:
         im = open_image(fp, filename, max_pixels=0)
         if "exif" in im.info or im.width * im.height <= DEFAULT_MAX_PIXELS:
             try:
-                return im.getexif()
+                exif = im.getexif()
+                for tag in (_EXIF_IFD, _GPS_IFD):  # a TIFF's sub-IFDs are read lazily: while the file is open
+                    if tag in exif:
+                        _sub_ifd(exif, tag)
+                return exif
             except Exception:
                 pass
         return Image.Exif()

@@ -82,7 +82,7 @@ class NewJob:
 
 
 _COLUMNS = (
-    "id, batch_id, seq, input_path, operations, params, options, status, progress, error_message, "
+    "id, batch_id, seq, input_path, operations, params, options, status, progress, error_message, error_code, "
     "warnings, outputs, metadata, attempts, request_id, backend, remote_job_id, created_at, updated_at, "
     "started_at, finished_at, not_before"
 )
@@ -100,6 +100,7 @@ def _row_to_job(row: sqlite3.Row) -> Job:
         status=JobStatus(row["status"]),
         progress=row["progress"],
         error_message=row["error_message"],
+        error_code=row["error_code"],
         warnings=json.loads(row["warnings"]),
         outputs=[OutputRecord(**o) for o in json.loads(row["outputs"])],
         metadata=json.loads(row["metadata"]) if row["metadata"] else None,
@@ -282,7 +283,7 @@ class JobStore:
         with self.transaction() as conn:
             row = conn.execute(
                 f"UPDATE jobs SET status = 'PROCESSING', attempts = attempts + 1, claimed_by = ?, "
-                f"started_at = ?, updated_at = ?, progress = 0, error_message = NULL "
+                f"started_at = ?, updated_at = ?, progress = 0, error_message = NULL, error_code = NULL "
                 f"WHERE id = ({sub}) RETURNING {_COLUMNS}",
                 [process_token(), ts, ts, *args],
             ).fetchone()
@@ -316,7 +317,7 @@ class JobStore:
         with self.transaction() as conn:
             cur = conn.execute(
                 "UPDATE jobs SET status = ?, progress = 1, outputs = ?, metadata = ?, warnings = ?, "
-                "error_message = NULL, finished_at = ?, updated_at = ?, claimed_by = NULL "
+                "error_message = NULL, error_code = NULL, finished_at = ?, updated_at = ?, claimed_by = NULL "
                 "WHERE id = ? AND status = 'PROCESSING'",
                 (
                     status.value, json.dumps([o.to_json() for o in outputs]),
@@ -332,17 +333,21 @@ class JobStore:
         *,
         retry_at: float | None = None,
         warnings: list[str] | None = None,
+        code: str | None = None,
     ) -> JobStatus:
-        """Fail a job; with `retry_at` it goes back to PENDING until then (transient errors)."""
+        """Fail a job; with `retry_at` it goes back to PENDING until then (transient errors).
+
+        `code` is the reason for programs (core.errors.ErrorCode), stored beside the message.
+        """
         ts = utcnow()
         status = JobStatus.PENDING if retry_at is not None else JobStatus.FAILED
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE jobs SET status = ?, error_message = ?, not_before = ?, updated_at = ?, "
+                "UPDATE jobs SET status = ?, error_message = ?, error_code = ?, not_before = ?, updated_at = ?, "
                 "finished_at = CASE WHEN ? = 'FAILED' THEN ? ELSE finished_at END, claimed_by = NULL, "
                 "warnings = COALESCE(?, warnings) WHERE id = ?",
                 (
-                    status.value, message, retry_at or 0, ts, status.value, ts,
+                    status.value, message, code, retry_at or 0, ts, status.value, ts,
                     json.dumps(warnings) if warnings is not None else None, job_id,
                 ),
             )
@@ -352,7 +357,7 @@ class JobStore:
         ts = utcnow()
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE jobs SET status = 'CANCELLED', cancel_requested = 0, claimed_by = NULL, "
+                "UPDATE jobs SET status = 'CANCELLED', error_code = 'cancelled', cancel_requested = 0, claimed_by = NULL, "
                 "finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('COMPLETED','FAILED','COMPLETED_WEBHOOK_FAILED')",
                 (ts, ts, job_id),
             )
@@ -372,20 +377,24 @@ class JobStore:
             for job_id in job_ids:
                 conn.execute("UPDATE jobs SET batch_id = ?, updated_at = ? WHERE id = ?", (batch_id, utcnow(), job_id))
 
-    def set_status(self, job_id: str, status: JobStatus, *, error_message: str | None = None) -> None:
+    def set_status(
+        self, job_id: str, status: JobStatus, *, error_message: str | None = None, error_code: str | None = None
+    ) -> None:
         """Plain status change (remote backend, webhook outcome)."""
         ts = utcnow()
         finished = ts if status in FINAL_STATUSES else None
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE jobs SET status = ?, error_message = COALESCE(?, error_message), updated_at = ?, "
+                "UPDATE jobs SET status = ?, error_message = COALESCE(?, error_message), "
+                "error_code = COALESCE(?, error_code), updated_at = ?, "
                 "finished_at = COALESCE(?, finished_at) WHERE id = ?",
-                (status.value, error_message, ts, finished, job_id),
+                (status.value, error_message, error_code, ts, finished, job_id),
             )
 
     def update_fields(self, job_id: str, **fields: Any) -> None:
         """Set raw columns (remote_job_id, metadata, …); JSON-encodes dicts and lists."""
-        allowed = {"remote_job_id", "metadata", "warnings", "outputs", "progress", "error_message", "request_id"}
+        allowed = {"remote_job_id", "metadata", "warnings", "outputs", "progress", "error_message", "error_code",
+                   "request_id"}
         bad = set(fields) - allowed
         if bad:
             raise ValueError(f"not updatable: {sorted(bad)}")
@@ -409,7 +418,8 @@ class JobStore:
             ts = utcnow()
             if status == JobStatus.PENDING:
                 conn.execute(
-                    "UPDATE jobs SET status = 'CANCELLED', finished_at = ?, updated_at = ? WHERE id = ?",
+                    "UPDATE jobs SET status = 'CANCELLED', error_code = 'cancelled', finished_at = ?, updated_at = ? "
+                    "WHERE id = ?",
                     (ts, ts, job_id),
                 )
                 return JobStatus.CANCELLED
@@ -424,7 +434,7 @@ class JobStore:
     def retry_failed(self, *, batch_id: str | None = None, job_ids: list[str] | None = None) -> int:
         """FAILED and CANCELLED jobs go back to PENDING with a fresh attempt budget."""
         sql = (
-            "UPDATE jobs SET status = 'PENDING', attempts = 0, error_message = NULL, progress = 0, "
+            "UPDATE jobs SET status = 'PENDING', attempts = 0, error_message = NULL, error_code = NULL, progress = 0, "
             "not_before = 0, cancel_requested = 0, finished_at = NULL, updated_at = ? "
             "WHERE status IN ('FAILED','CANCELLED')"
         )
