@@ -59,6 +59,7 @@ def job_summary(job: Job) -> dict:
         "metadata": job.metadata,
         "warnings": job.warnings,
         "error_message": job.error_message,
+        "error_code": job.error_code,  # core.errors.ErrorCode: scripts decide by this, not by the text
     }
     from pixtools_desktop.cli import process_extras
 

@@ -319,3 +319,53 @@ def check_output_size(
             raise ValidationError(
                 f"operation_params['{op_name}'].resize: {too_large_output_message(w, h, max_pixels)}"
             )
+
+
+def check_upload_output_size(
+    params: dict[str, dict], upload: Any, *, max_pixels: int, profile: Profile | None = None
+) -> None:
+    """`check_output_size` for an uploaded file (a binary stream), from its header alone.
+
+    What `pixtools serve` calls at submit, so a resize bomb is a 422 before any
+    work. A header that cannot be read is left to the engine (the job then
+    fails as damaged, as upstream's would).
+    """
+    from pixtools_desktop.core.imaging.decode import upright_size_of
+
+    if max_pixels <= 0 or not any(p.get("resize") for p in params.values()):
+        return
+    size = upright_size_of(upload)
+    if size is not None:
+        check_output_size(params, size, max_pixels=max_pixels, profile=profile)
+
+
+def api_params_for_desktop_job(params: dict[str, dict], source_size: tuple[int, int] | None) -> dict[str, dict]:
+    """A desktop job's params, rewritten so a PixTools server gives the size the desktop would.
+
+    The API resizes to exactly the box (enlarging, distorting when both sides
+    are given); the desktop fits within the box and never enlarges unless
+    `resize.enlarge` is true. So: a resize that would enlarge against the
+    user's wish is left out; a box (both sides) becomes its limiting side, which
+    upstream scales with the same arithmetic; `enlarge` itself is not sent.
+    Without the source size (unreadable header) only `enlarge` is removed.
+    """
+    from pixtools_desktop.core.imaging.transform import planned_size
+
+    out: dict[str, dict] = {}
+    for op_name, op_params in params.items():
+        op_params = dict(op_params)
+        resize = op_params.pop("resize", None)
+        if resize:
+            api_resize = {k: v for k, v in resize.items() if k in ("width", "height")}
+            if source_size is not None:
+                src_w, src_h = source_size
+                w, h = planned_size(src_w, src_h, resize, DESKTOP)
+                if (w, h) == (src_w, src_h):
+                    api_resize = {}  # the desktop would not change the size: nothing to ask
+                elif "width" in api_resize and "height" in api_resize:
+                    api_resize = {"width": w} if w == api_resize["width"] else {"height": h}
+            if api_resize:
+                op_params["resize"] = api_resize
+        if op_params or op_name in params:
+            out[op_name] = op_params
+    return {k: v for k, v in out.items() if v}

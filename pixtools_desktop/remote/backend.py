@@ -25,7 +25,7 @@ import time
 from typing import Callable
 
 from pixtools_desktop.core.backend import JobEvents, JobListener
-from pixtools_desktop.core.errors import JobError
+from pixtools_desktop.core.errors import ErrorCode, JobError
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.logs import log_context, redact
 from pixtools_desktop.core.settings import Settings
@@ -209,7 +209,7 @@ class RemoteBackend:
             except RemoteError as exc:
                 self._on_remote_error(job, row, exc)
             except JobError as exc:
-                self._fail(job_id, str(exc))
+                self._fail(job_id, str(exc), code=exc.code)
             else:
                 self._online()
 
@@ -275,8 +275,8 @@ class RemoteBackend:
         self._finished(self.store.get(job.id))  # type: ignore[arg-type]
 
     # ---------------------------------------------------------------- failures
-    def _fail(self, job_id: str, message: str) -> None:
-        self.store.fail(job_id, message)
+    def _fail(self, job_id: str, message: str, code: str = ErrorCode.REMOTE_FAILED) -> None:
+        self.store.fail(job_id, message, code=code)
         log.warning("remote job failed", extra={"error": redact(message)})
         self._finished(self.store.get(job_id))  # type: ignore[arg-type]
 
@@ -287,8 +287,8 @@ class RemoteBackend:
 
     def _on_remote_error(self, job: Job, row: state.RemoteRow, exc: RemoteError) -> None:
         message = str(exc)
-        if exc.kind == FATAL:
-            self._fail(job.id, message)
+        if exc.kind == FATAL:  # the server refused the request (4xx)
+            self._fail(job.id, message, code=ErrorCode.REJECTED)
             return
         if exc.kind == EXPIRED:  # fresh URLs come with the next poll
             if row.server_errors >= self.max_server_retries:
@@ -299,7 +299,7 @@ class RemoteBackend:
         if exc.kind == OFFLINE:
             tries = row.net_failures + 1
             if tries > self.max_offline_retries:
-                self._fail(job.id, f"{message} Gave up after {tries - 1} retries.")
+                self._fail(job.id, f"{message} Gave up after {tries - 1} retries.", code=ErrorCode.NETWORK)
                 return
             with self._offline_lock:
                 self._offline_streak += 1

@@ -3,8 +3,9 @@
 A user with a 40 MB TIFF and "denoise, mode max" should read why at once,
 not after a round trip per file. The rules are the API's (10 MB, four
 content types, API operations only, the same validation texts via
-`core.ops` in api_compatible mode) plus the desktop options a server cannot
-honour.
+`core.ops` under the API profile, same-format refused) plus the desktop
+options a server cannot honour. A desktop resize is translated so the server
+gives the size the desktop would, and left out when it would only enlarge.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pixtools_desktop.core.errors import JobError, ValidationError
+from pixtools_desktop.core.errors import ErrorCode, JobError, ValidationError
 from pixtools_desktop.core.jobs import Job
-from pixtools_desktop.core.ops import validate_request
+from pixtools_desktop.core.ops import api_params_for_desktop_job, validate_request
+from pixtools_desktop.core.profile import API
 from pixtools_desktop.remote.sniff import describe, sniff_file
 
 API_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -37,37 +39,48 @@ def prepare_upload(job: Job, *, max_bytes: int = API_MAX_UPLOAD_BYTES) -> Upload
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise JobError(f"The file {path} no longer exists (moved or deleted?).") from None
+        raise JobError(f"The file {path} no longer exists (moved or deleted?).", code=ErrorCode.MISSING_INPUT) from None
     except OSError as exc:
-        raise JobError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        raise JobError(f"Cannot read {path}: {exc.strerror or exc}.", code=ErrorCode.MISSING_INPUT) from exc
     if size > max_bytes:
         raise JobError(
             f"This file is {size / (1024 * 1024):.1f} MB; PixTools servers accept at most "
-            f"{max_bytes // (1024 * 1024)} MB per file. Use the local engine for it, or shrink it first."
+            f"{max_bytes // (1024 * 1024)} MB per file. Use the local engine for it, or shrink it first.",
+            code=ErrorCode.TOO_LARGE,
         )
     try:
         mime, head = sniff_file(path)
     except OSError as exc:
-        raise JobError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        raise JobError(f"Cannot read {path}: {exc.strerror or exc}.", code=ErrorCode.MISSING_INPUT) from exc
     if mime is None:
         raise JobError(
             f"PixTools servers accept only JPEG, PNG, WebP and AVIF files; this file is {describe(head)}. "
-            "Use the local engine for it."
+            "Use the local engine for it.",
+            code=ErrorCode.UNSUPPORTED,
         )
     if "tiff" in job.operations:
         raise JobError("TIFF output is a desktop-only operation that PixTools servers do not offer. "
-                       "Use the local engine, or choose jpg, png, webp or avif.")
+                       "Use the local engine, or choose jpg, png, webp or avif.", code=ErrorCode.REJECTED)
     extras = [k for k in _DESKTOP_DENOISE_OPTIONS if k in job.params.get("denoise", {})]
     if extras:
         raise JobError(
             f"Denoise {', '.join(extras)} {'is a desktop-only option' if len(extras) == 1 else 'are desktop-only options'}"
             " that PixTools servers do not offer (they always write a PNG with the default model). "
-            "Remove it or use the local engine."
+            "Remove it or use the local engine.",
+            code=ErrorCode.REJECTED,
         )
+    # The desktop's resize (fit within the box, never enlarge unless asked) in
+    # terms the API gives the same size for; an unwanted enlargement is left out.
+    params = job.params
+    if any(p.get("resize") for p in params.values()):
+        from pixtools_desktop.core.imaging.decode import upright_size_of
+
+        with open(path, "rb") as fh:
+            params = api_params_for_desktop_job(params, upright_size_of(fh))
     try:
-        request = validate_request(job.operations, job.params, path.name, api_compatible=True)
+        request = validate_request(job.operations, params, path.name, profile=API)
     except ValidationError as exc:
-        raise JobError(f"The server would reject this job: {exc.detail}") from exc
+        raise JobError(f"The server would reject this job: {exc.detail}", code=ErrorCode.REJECTED) from exc
     return Upload(path=path, filename=path.name, mime=mime,
                   operations=[op.value for op in request.operations], params=request.params)
 

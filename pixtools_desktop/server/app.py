@@ -25,10 +25,12 @@ from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.ops import (
     OperationRequest,
     check_same_format,
+    check_upload_output_size,
     parse_operation_params,
     parse_operations,
     validate_webhook_url,
 )
+from pixtools_desktop.core.profile import api_profile
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.remote.sniff import ACCEPTED_MIME_TYPES, MIME_TO_EXT, describe, sniff_stream
 from pixtools_desktop.server.config import ServerConfig
@@ -97,6 +99,9 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
             params = parse_operation_params(operation_params, ops, api_compatible=True)
             hook = validate_webhook_url(webhook_url)
             check_same_format(file.filename, ops, api_compatible=True)
+            # A resize bomb (64 x 48 asked for 20000 x 20000) is a 422 before any work.
+            await asyncio.to_thread(check_upload_output_size, params, file.file,
+                                    max_pixels=settings.max_pixels, profile=api_profile(settings))
         except ValidationError as exc:
             raise HTTPException(exc.status_code, detail=exc.detail) from exc
         svc.public_base = str(request.base_url).rstrip("/")

@@ -37,6 +37,7 @@ from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwriteP
 from pixtools_desktop.core.logs import log_context
 from pixtools_desktop.core.ops import OperationRequest
 from pixtools_desktop.core.outputs import bundle_member_name, write_bundle
+from pixtools_desktop.core.profile import API_NAME
 from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
@@ -147,6 +148,7 @@ class ServeService:
                 output_dir=str(self.outputs_dir / job_id),
                 naming_template="{op}.{ext}",
                 overwrite=OverwritePolicy.OVERWRITE,
+                profile=API_NAME,  # upstream's rules: 1920x1080 cap, EXIF stripped, API metadata shape
             )
             self.store.add_jobs([
                 NewJob(

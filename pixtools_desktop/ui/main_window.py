@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from pixtools_desktop.core import paths
-from pixtools_desktop.core.errors import ValidationError
+from pixtools_desktop.core.errors import ErrorCode, ValidationError
 from pixtools_desktop.core.inputs import IMAGE_EXTENSIONS, count_images
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.settings import Settings, load_settings, save_settings
@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
     def _on_model_installed(self, path: str) -> None:
         self.statusBar().showMessage(f"Denoise model installed: {path}", 8000)
         failed = [j.id for j in self.store.list_jobs(status="FAILED")
-                  if "denoise" in j.operations and "models download" in (j.error_message or "")]
+                  if j.error_code == ErrorCode.MODEL_MISSING]
         if failed:  # those failed for want of the model: give them another go
             self.store.retry_failed(job_ids=failed)
             self.backend.wake()

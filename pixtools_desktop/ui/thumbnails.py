@@ -25,9 +25,12 @@ MAX_QUEUED = 256
 
 def make_thumbnail(path: str, size: int) -> QImage:
     """Decode `path` into a QImage no larger than size x size (raises on a bad file)."""
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
-    with Image.open(path) as im:
+    from pixtools_desktop.core.imaging.decode import DEFAULT_MAX_PIXELS, open_image
+
+    # open_image: the engine's one pixel guard (Pillow's own is switched off, see core.imaging.decode).
+    with open(path, "rb") as fh, open_image(fh, path, max_pixels=DEFAULT_MAX_PIXELS) as im:
         im.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
         im = ImageOps.exif_transpose(im)
         im.thumbnail((size, size))

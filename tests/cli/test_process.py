@@ -106,11 +106,16 @@ def test_invalid_request_is_exit_2_with_the_api_message(run_cli, photo_dir):
     assert proc.returncode == 2 and "only supported for jpg/webp" in proc.stderr
 
 
-def test_same_format_files_are_rejected_individually(run_cli, photo_dir, tmp_path):
-    proc = run_cli("process", str(photo_dir), "--ops", "png", "--out", str(tmp_path / "o"), "--json")
+def test_same_format_is_a_reencode_locally(run_cli, photo_dir, tmp_path):
+    """Desktop profile: --ops png over PNGs re-encodes (resize applied); only the API refuses same-format."""
+    proc = run_cli("process", str(photo_dir), "--ops", "png", "--params", '{"png":{"resize":{"width":80}}}',
+                   "--out", str(tmp_path / "o"), "--json")
     summary = json.loads(proc.stdout)
-    assert proc.returncode == 1 and summary["failed"] == 4
-    assert "source and target formats are the same" in summary["rejected"][0]["reason"]
+    assert proc.returncode == 0 and summary["done"] == 4 and not summary["rejected"], proc.stdout
+    for job in summary["jobs"]:
+        [out] = job["outputs"]
+        assert (out["width"], out["height"], out["source_width"]) == (80, 60, 160)
+        assert job["error_code"] is None
 
 
 def test_rerun_skips_finished_work_and_jobs_commands(run_cli, photo_dir, tmp_path):

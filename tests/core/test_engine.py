@@ -17,6 +17,7 @@ from pixtools_desktop.core.errors import JobCancelled, ModelUnavailableError
 from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import JobStatus, OutputOptions, OverwritePolicy
 from pixtools_desktop.core.ops import validate_request
+from pixtools_desktop.core.profile import DESKTOP
 from pixtools_desktop.core.store import NewJob
 
 
@@ -39,7 +40,7 @@ def test_every_standard_op_on_a_cbsd68_png(store, settings, cbsd68, tmp_path):
     assert job.status == JobStatus.COMPLETED, job.error_message
     by_op = {o.op: Path(o.path) for o in job.outputs}
     assert set(by_op) == {"jpg", "webp", "avif", "tiff"}
-    expected = {"jpg": ("JPEG", (w, h)), "webp": ("WEBP", (200, round(h * 200 / w))),
+    expected = {"jpg": ("JPEG", (w, h)), "webp": ("WEBP", (200, int((200 / w) * h))),
                 "avif": ("AVIF", (w, h)), "tiff": ("TIFF", (w, h))}
     for op, (fmt, size) in expected.items():
         with Image.open(by_op[op]) as im:
@@ -215,7 +216,7 @@ def test_downscale_decodes_jpeg_at_reduced_scale_with_the_same_result(store, set
     src = exif_jpgs / "orientation" / "portrait_6.jpg"
     full = imaging.load_image(src)
     job = _job(store, src, ["webp"], {"webp": {"quality": 100, "resize": {"width": 150}}}, output_dir=str(tmp_path))
-    reduced = imaging.load_image(src, reduce_to=_reduce_to(job))
+    reduced = imaging.load_image(src, reduce_to=_reduce_to(job, DESKTOP))
     assert reduced.original_size == full.image.size
     assert reduced.image.width < full.image.width, "the decode should have been reduced"
     final = execute_job(store, job, settings)
@@ -232,7 +233,7 @@ def test_full_size_ops_are_never_reduced(store, settings, exif_jpgs):
     from pixtools_desktop.core.engine import _reduce_to
 
     job = _job(store, exif_jpgs / "Canon_40D.jpg", ["webp", "png"], {"webp": {"resize": {"width": 100}}})
-    assert _reduce_to(job) is None
+    assert _reduce_to(job, DESKTOP) is None
 
 
 def test_outputs_get_normal_file_permissions(store, settings, cbsd68, tmp_path):

@@ -236,6 +236,17 @@ def open_image(
     return im
 
 
+def upright_size_of(fp: BinaryIO) -> tuple[int, int] | None:
+    """The upright (EXIF-rotated) size from a stream's header, or None when it cannot be read."""
+    try:
+        im = open_image(fp, max_pixels=0)
+        return _upright_size(im)
+    except Exception:  # noqa: BLE001 - "cannot tell" is an answer here
+        return None
+    finally:
+        fp.seek(0)
+
+
 # --------------------------------------------------------------------------
 # mode normalisation
 

@@ -70,10 +70,10 @@ def test_truncated_png(tmp_path, data_file, keep):
         (b"\n  <html lang='en'><body>404 Not Found</body></html>", "it looks like an HTML page"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "it looks like a PDF document."),
         (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(60), "it looks like a ZIP archive"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(40), "HEIC/HEIF photo"),
+        (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(40), "it looks like a video"),
         (bytes(range(256)) * 3, "This file is not in an image format PixTools can read."),
     ],
-    ids=["text", "utf8-text", "html", "html-fragment", "pdf", "zip", "heic", "binary"],
+    ids=["text", "utf8-text", "html", "html-fragment", "pdf", "zip", "mp4", "binary"],
 )
 def test_not_an_image_named_jpg(tmp_path, content, expected):
     message = _fails(_write(tmp_path, "photo.jpg", content), UnsupportedImageError)
