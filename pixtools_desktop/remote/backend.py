@@ -265,6 +265,10 @@ class RemoteBackend:
         if not job.options.keep_metadata:
             warnings.append("Metadata stripping is a local-engine option; the server's outputs are kept as sent.")
         metadata = body.get("metadata") if "metadata" in job.operations else None
+        if isinstance(metadata, dict):  # the API omits absent keys; the window and CLI show the full form
+            from pixtools_desktop.core.imaging.metadata import full_metadata
+
+            metadata = full_metadata(metadata)
         status = JobStatus.COMPLETED
         if body.get("status") == "COMPLETED_WEBHOOK_FAILED":
             status = JobStatus.COMPLETED_WEBHOOK_FAILED

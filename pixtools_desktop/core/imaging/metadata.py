@@ -175,6 +175,13 @@ def api_metadata(full: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def full_metadata(api: dict[str, Any] | None) -> dict[str, Any]:
+    """The full form (every key, None where absent) of metadata in the API's shape,
+    e.g. what a PixTools server returned, for the window and the local CLI."""
+    api = api or {}
+    return {**dict.fromkeys(FIELDS), **api}
+
+
 def _exif_from_path(path: str | os.PathLike) -> Image.Exif:
     filename = os.fspath(path)
     try:
