@@ -135,7 +135,7 @@ def save_image(
             # Pillow copies XMP/IPTC/Photoshop tags from a TIFF source into
             # the output whatever we pass; a plain copy carries no tags.
             out = out.copy()
-        # Deflate-compressed, camera EXIF kept: see _tiff.py for how.
+        # LZW-compressed, camera EXIF kept: see _tiff.py for how.
         save_tiff(out, fp, exif=exif_bytes, icc_profile=params["icc_profile"], xmp=xmp)
         return
     if exif_bytes and len(exif_bytes) > len(EXIF_HEADER):

@@ -140,14 +140,14 @@ def test_tiff_missing_dimensions_is_damaged_not_internal_error(tmp_path, setting
 # ---------------------------------------------------------------- compressed TIFF with camera EXIF
 
 
-def test_tiff_outputs_are_deflate_compressed_with_the_camera_exif(exif_jpgs, tmp_path):
+def test_tiff_outputs_are_lzw_compressed_with_the_camera_exif(exif_jpgs, tmp_path):
     for path in sorted(exif_jpgs.rglob("*.jpg")):
         src = imaging.load_image(path)
         out = tmp_path / f"{path.stem}.tiff"
         with open(out, "wb") as fh:
             imaging.save_image(src.image, fh, "tiff", exif=src.exif, icc_profile=src.icc_profile, xmp=src.xmp)
         with Image.open(out) as im:
-            assert im.tag_v2[259] == 8, f"{path.name}: not Deflate"
+            assert im.tag_v2[259] == 5 and im.tag_v2[317] == 2, f"{path.name}: not LZW with predictor"
             assert np.array_equal(np.asarray(im), np.asarray(src.image)), f"{path.name}: pixels changed"
         assert extract_metadata(out) == extract_metadata(src), f"{path.name}: camera metadata lost"
     gps = extract_metadata(tmp_path / "DSCN0010.tiff")["gps"]
@@ -175,7 +175,7 @@ def test_denoised_tiff_is_compressed_and_keeps_exif(store, settings, exif_jpgs, 
     final = execute_job(store, store.claim_next("model"), settings, denoiser_factory=default_denoiser_factory)
     assert final.status == JobStatus.COMPLETED, final.error_message
     with Image.open(final.outputs[0].path) as im:
-        assert im.format == "TIFF" and im.tag_v2[259] == 8
+        assert im.format == "TIFF" and im.tag_v2[259] == 5
     meta = extract_metadata(final.outputs[0].path)
     assert meta["camera_model"] == "Canon EOS 40D" and meta["exposure_time"] is not None
 
