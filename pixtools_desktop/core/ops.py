@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from pixtools_desktop.core.errors import ValidationError
+from pixtools_desktop.core.json_limits import loads_limited  # size/depth caps before parsing (serve, CLI)
 
 
 class OperationType(StrEnum):
@@ -74,7 +75,7 @@ def parse_operations(raw: str | list[str], *, api_compatible: bool = False) -> l
     """Parse the `operations` field (a JSON array string or a list)."""
     valid = API_OPERATIONS if api_compatible else tuple(OperationType)
     try:
-        items = json.loads(raw) if isinstance(raw, str) else list(raw)
+        items = loads_limited(raw, "operations") if isinstance(raw, str) else list(raw)
         if not isinstance(items, list):
             raise ValueError(f"{items!r} is not a valid OperationType")
         ops: list[OperationType] = []
@@ -108,7 +109,7 @@ def parse_operation_params(
         return {}
     if isinstance(raw, str):
         try:
-            parsed = json.loads(raw)
+            parsed = loads_limited(raw, "operation_params")
         except json.JSONDecodeError as exc:
             raise ValidationError(f"Invalid operation_params JSON: {exc}") from exc
     else:

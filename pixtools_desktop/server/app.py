@@ -22,22 +22,25 @@ from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from pixtools_desktop.core.errors import ValidationError
+from pixtools_desktop.cloud.s3 import content_disposition
 from pixtools_desktop.core.ops import (
     OperationRequest,
     check_same_format,
     parse_operation_params,
     parse_operations,
-    validate_webhook_url,
 )
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.remote.sniff import ACCEPTED_MIME_TYPES, MIME_TO_EXT, describe, sniff_stream
 from pixtools_desktop.server.config import ServerConfig
 from pixtools_desktop.server.middleware import RequestIdMiddleware, UploadLimitMiddleware
 from pixtools_desktop.server.service import ServeService
+from pixtools_desktop.server.webhook_guard import WebhookPolicy, check_at_submit
 
 log = logging.getLogger(__name__)
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
+MAX_IDEMPOTENCY_KEY = 255
+IDEMPOTENCY_CONFLICT_HEADER = "X-Idempotency-Conflict"
 
 
 def _health_payload(deps: dict[str, str]) -> tuple[int, dict]:
@@ -50,6 +53,7 @@ def _health_payload(deps: dict[str, str]) -> tuple[int, dict]:
 
 def create_app(config: ServerConfig, settings: Settings, *, service: ServeService | None = None) -> FastAPI:
     svc = service or ServeService(config, settings)
+    webhook_policy = WebhookPolicy(allow_private=config.allow_private_webhooks, own_port=config.port)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -93,16 +97,17 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
                 f"but the file is {what}",
             )
         try:
+            if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+                raise ValidationError(f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters")
             ops = parse_operations(operations, api_compatible=True)
             params = parse_operation_params(operation_params, ops, api_compatible=True)
-            hook = validate_webhook_url(webhook_url)
+            hook = await asyncio.to_thread(check_at_submit, webhook_url, webhook_policy)
             check_same_format(file.filename, ops, api_compatible=True)
         except ValidationError as exc:
             raise HTTPException(exc.status_code, detail=exc.detail) from exc
-        svc.public_base = str(request.base_url).rstrip("/")
         file.file.seek(0)
-        job_id = await asyncio.to_thread(
-            svc.create_job,
+        job_id, conflict = await asyncio.to_thread(
+            svc.submit,
             upload=file.file,
             ext=MIME_TO_EXT[real],
             original_name=file.filename,
@@ -111,11 +116,13 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
             idempotency_key=(idempotency_key or None),
             request_id=request.scope.get("state", {}).get("request_id"),
         )
-        return {"job_id": job_id, "status": "PENDING"}
+        headers = {IDEMPOTENCY_CONFLICT_HEADER: "the first job with this key is returned; this request differed "
+                   "from it and was not run"} if conflict else None
+        return JSONResponse({"job_id": job_id, "status": "PENDING"}, status_code=202, headers=headers)
 
     @app.get("/api/jobs/{job_id}", dependencies=[Depends(require_key)])
-    async def get_job(job_id: uuid.UUID, request: Request):
-        view = await asyncio.to_thread(svc.job_view, str(job_id), str(request.base_url).rstrip("/"))
+    async def get_job(job_id: uuid.UUID):
+        view = await asyncio.to_thread(svc.job_view, str(job_id))  # URLs under the configured public base
         if view is None:
             raise HTTPException(404, detail=f"Job {job_id} not found")
         return view
@@ -128,9 +135,9 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
         if found is None:
             raise HTTPException(404, detail=f"No {name} output for job {job_id}")
         path, download_name, media_type = found
-        # safe_base() keeps names to [A-Za-z0-9._ -], so a plain quoted filename is exact (as S3 sends it)
+        # an ASCII fallback plus RFC 5987 filename* (as the S3 presigned URLs send it): non-ASCII names survive
         return FileResponse(path, media_type=media_type,
-                            headers={"Content-Disposition": f'attachment; filename="{download_name}"'})
+                            headers={"Content-Disposition": content_disposition(download_name)})
 
     @app.get("/api/livez")
     async def livez():

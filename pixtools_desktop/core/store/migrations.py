@@ -8,7 +8,7 @@ before migrating an existing database the file is copied aside
 To change the schema, append a `Migration` numbered above the highest one
 present (a database already at version N never runs a migration numbered
 below N) — never edit a released one. Numbers in use: 1 (jobs), 2-3 (cloud
-sinks), 10 (remote backend and server).
+sinks), 10 (remote backend and server), 20 (server hardening).
 """
 
 from __future__ import annotations
@@ -154,11 +154,23 @@ CREATE TABLE idempotency_keys (
 )
 """
 
+# Server hardening (server helper, range 20-29): webhook URLs with credentials are
+# stored sealed (cloud/sealed.py) beside a redacted copy; an idempotency key
+# remembers a fingerprint of its first request; a remote job remembers when its
+# server-side status last changed (the stall limit).
+_V20_HARDENING = """
+ALTER TABLE webhook_outbox ADD COLUMN url_sealed TEXT;
+ALTER TABLE server_jobs ADD COLUMN webhook_sealed TEXT;
+ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT;
+ALTER TABLE remote_jobs ADD COLUMN status_since REAL NOT NULL DEFAULT 0
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "jobs table", _V1_JOBS),
     Migration(2, "S3 uploads table (cloud sinks)", _V2_UPLOADS),
     Migration(3, "webhook outbox table (cloud sinks)", _V3_OUTBOX),
     Migration(10, "remote backend poll state, serve jobs and idempotency keys", _V10_REMOTE),
+    Migration(20, "sealed webhook URLs, idempotency fingerprints, remote stall clock", _V20_HARDENING),
 ]
 
 
