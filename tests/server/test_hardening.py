@@ -81,7 +81,7 @@ def test_cli_params_go_through_the_same_guard(tmp_path):
     src = tmp_path / "a.png"
     src.write_bytes(png_bytes())
     proc = subprocess.run([sys.executable, "-m", "pixtools_desktop", "process", str(src), "--ops", "jpg",
-                           "--params", '{"jpg":' * 2000 + "1" + "}" * 2000, "-o", str(tmp_path / "out")],
+                           "--params", '{"jpg":' * 2000 + "1" + "}" * 2000, "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 2 and "nested too deeply" in proc.stderr and "Traceback" not in proc.stderr
 
