@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -184,3 +185,12 @@ def test_archive_leftovers_of_a_kill_are_swept_at_start(serve_factory, tmp_path)
     assert list(folder.glob(".pixtools-tmp-*")) and not (folder / "bundle.zip").exists()
     server.start()
     assert not list(folder.glob(".pixtools-tmp-*"))
+
+
+def test_serve_keeps_non_ascii_names(keyed_server):
+    job_id = post(keyed_server, name="Ürlaub 東京.png").json()["job_id"]
+    job = wait_done(keyed_server, job_id)
+    r = httpx.get(job["result_urls"]["jpg"], timeout=10)
+    cd = r.headers["content-disposition"]
+    assert "filename*=UTF-8''" in cd
+    assert unquote(cd.split("filename*=UTF-8''")[1]) == "pixtools_jpg_Ürlaub 東京.jpg"
