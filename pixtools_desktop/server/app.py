@@ -16,10 +16,11 @@ import logging
 import shutil
 import uuid
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile, status
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel
 
 from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.cloud.s3 import content_disposition
@@ -41,6 +42,17 @@ log = logging.getLogger(__name__)
 MIN_FREE_BYTES = 200 * 1024 * 1024
 MAX_IDEMPOTENCY_KEY = 255
 IDEMPOTENCY_CONFLICT_HEADER = "X-Idempotency-Conflict"
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: upstream's texts are strings, FastAPI's own 422s are lists of {loc, msg}."""
+
+    detail: str | list[dict[str, Any]] | dict[str, Any]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route gives (the fuzz test holds us to them)."""
+    return {code: {"model": ErrorBody} for code in codes}
 
 
 def _health_payload(deps: dict[str, str]) -> tuple[int, dict]:
@@ -74,7 +86,8 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
         if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), config.api_key.encode()):
             raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="Invalid API key")
 
-    @app.post("/api/process", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require_key)])
+    @app.post("/api/process", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require_key)],
+              responses=_errors(400, 401, 413, 422))
     async def create_job(
         request: Request,
         file: Annotated[UploadFile, File(description="Image file to process")],
@@ -120,14 +133,14 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
                    "from it and was not run"} if conflict else None
         return JSONResponse({"job_id": job_id, "status": "PENDING"}, status_code=202, headers=headers)
 
-    @app.get("/api/jobs/{job_id}", dependencies=[Depends(require_key)])
+    @app.get("/api/jobs/{job_id}", dependencies=[Depends(require_key)], responses=_errors(401, 404, 422))
     async def get_job(job_id: uuid.UUID):
         view = await asyncio.to_thread(svc.job_view, str(job_id))  # URLs under the configured public base
         if view is None:
             raise HTTPException(404, detail=f"Job {job_id} not found")
         return view
 
-    @app.get("/api/files/{job_id}/{name}")
+    @app.get("/api/files/{job_id}/{name}", responses=_errors(403, 404, 422))
     async def get_file(job_id: uuid.UUID, name: str, expires: str | None = None, signature: str | None = None):
         if not svc.signer.verify(str(job_id), name, expires, signature):
             raise HTTPException(403, detail="This download link is invalid or has expired")
@@ -143,12 +156,12 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
     async def livez():
         return {"status": "alive"}
 
-    @app.get("/api/readyz")
+    @app.get("/api/readyz", responses={503: {"model": ErrorBody}})
     async def readyz():
         code, body = _health_payload(await asyncio.to_thread(_core_deps, svc))
         return JSONResponse(body, status_code=code)
 
-    @app.get("/api/health")
+    @app.get("/api/health", responses={503: {"model": ErrorBody}})
     async def health():
         deps = await asyncio.to_thread(_core_deps, svc)
         deps["storage"] = await asyncio.to_thread(_storage_dep, svc)
