@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import io
 import sqlite3
-import statistics
 import sys
 import tempfile
 import threading

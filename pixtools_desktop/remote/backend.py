@@ -97,7 +97,8 @@ class RemoteBackend:
         self.max_server_retries = max_server_retries if max_server_retries is not None else max(1, settings.max_attempts)
         self.poll_interval = max(0.01, settings.poll_interval)
         self.max_poll_interval = max(self.poll_interval, max_poll_interval)
-        self.stall_pending_s = float(stall_pending_s if stall_pending_s is not None else settings.remote_stall_pending_s)
+        self.stall_pending_s = float(stall_pending_s if stall_pending_s is not None
+                                     else settings.remote_stall_pending_s)
         self.stall_processing_s = float(stall_processing_s if stall_processing_s is not None
                                         else settings.remote_stall_processing_s)
         self.events = JobEvents()

@@ -22,8 +22,8 @@ from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 
-from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.cloud.s3 import content_disposition
+from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.ops import (
     OperationRequest,
     check_same_format,

@@ -172,7 +172,9 @@ class ServeService:
                 shutil.copyfileobj(upload, fh, 1024 * 1024)
             now = time.time()
             shown = redact(webhook_url) if webhook_url else None  # credentials never in clear in the database
-            sealed_url = sealed.seal(webhook_url, sealed.store_key(self.store)) if shown != (webhook_url or None) else None
+            sealed_url = None
+            if shown != (webhook_url or None):
+                sealed_url = sealed.seal(webhook_url, sealed.store_key(self.store))
             with self.store.transaction() as conn:
                 conn.execute(
                     "INSERT INTO server_jobs (job_id, original_name, original_base, upload_path, webhook_url,"
@@ -182,7 +184,8 @@ class ServeService:
                 )
                 if idempotency_key:
                     conn.execute(
-                        "INSERT OR REPLACE INTO idempotency_keys (key, job_id, created_ts, fingerprint) VALUES (?,?,?,?)",
+                        "INSERT OR REPLACE INTO idempotency_keys (key, job_id, created_ts, fingerprint)"
+                        " VALUES (?,?,?,?)",
                         (idempotency_key, job_id, now, fp),
                     )
             options = OutputOptions(

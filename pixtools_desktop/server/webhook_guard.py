@@ -30,7 +30,8 @@ from pixtools_desktop.core.errors import ValidationError
 
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
-_DOTTED = re.compile(r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$")
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED = re.compile(rf"^{_OCTET}(\.{_OCTET}){{3}}$")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -57,7 +58,8 @@ def check_syntax(url: str | None) -> str:
         raise ValidationError("webhook_url has an invalid port (1..65535)")
     host = parts.hostname
     if _NUMERIC_HOST.match(host) and not _DOTTED.match(host):
-        raise ValidationError("webhook_url host must be a name or a dotted IPv4 address (no decimal, hex or octal forms)")
+        raise ValidationError(
+            "webhook_url host must be a name or a dotted IPv4 address (no decimal, hex or octal forms)")
     return url
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.server.serve_proc import ServeProcess
 
 API_KEY = "test-key-0123456789"

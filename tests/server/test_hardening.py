@@ -1,4 +1,7 @@
-"""Issue 12 against real `pixtools serve` processes: Host headers, 500s, idempotency, start-up, file modes, leftovers."""
+"""Issue 12 against real `pixtools serve` processes.
+
+Host headers, 500s, idempotency, start-up, file modes, leftovers of a kill, non-ASCII download names.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import pytest
 from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.ops import validate_request
 from tests.server.conftest import API_KEY
-from tests.server.serve_proc import REPO, ServeProcess, free_port
+from tests.server.serve_proc import REPO, free_port
 from tests.server.test_contract import KEY, png_bytes, post, wait_done
 
 DEEP = 50_000
@@ -172,7 +175,8 @@ def test_archive_leftovers_of_a_kill_are_swept_at_start(serve_factory, tmp_path)
     big.write_bytes(os.urandom(16 * 1024 * 1024))
     writer = subprocess.Popen([sys.executable, "-c", (
         "import sys; from pathlib import Path; from pixtools_desktop.core.outputs import write_bundle\n"
-        "write_bundle(Path(sys.argv[1]) / 'bundle.zip', [(f'a{i}.bin', Path(sys.argv[2])) for i in range(16)], tag='killed')"),
+        "members = [(f'a{i}.bin', Path(sys.argv[2])) for i in range(16)]\n"
+        "write_bundle(Path(sys.argv[1]) / 'bundle.zip', members, tag='killed')"),
         str(folder), str(big)], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
         deadline = time.monotonic() + 60

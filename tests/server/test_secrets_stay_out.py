@@ -20,7 +20,7 @@ import httpx
 from tests.remote.helpers import make_png
 from tests.server.conftest import API_KEY
 from tests.server.serve_proc import REPO
-from tests.server.test_contract import KEY, post, wait_done
+from tests.server.test_contract import post, wait_done
 from tests.server.test_s3_mode import poll_until_final, s3_env
 
 HOOK_PASSWORD = "Hook-Pass-7731q"

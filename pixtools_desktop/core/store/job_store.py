@@ -6,7 +6,8 @@ Why these choices:
   two processes (the GUI and a CLI run) never interleave a read-modify-write.
 - Jobs are *claimed* atomically (`UPDATE … RETURNING`), stamped with the
   claiming process's token (claims.py: never reused by a restart); at
-  start-up, jobs left `PROCESSING` by a process that is no longer alive are re-queued, so a crash loses nothing and no job runs twice.
+  start-up, jobs left `PROCESSING` by a process that is no longer alive are
+  re-queued, so a crash loses nothing and no job runs twice.
 """
 
 from __future__ import annotations
