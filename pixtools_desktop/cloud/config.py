@@ -78,6 +78,10 @@ class SinkConfig:
     # (job, event) -> webhook body; None: the desktop's payload (webhooks.build_payload).
     # `pixtools serve` sets it to send upstream's exact {"job_id","status","result_urls"}.
     payload_builder: Callable[[Job, str], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    # url -> (url to connect to, extra headers, httpx extensions); raises webhooks.TargetRefused.
+    # `pixtools serve` sets it (server/webhook_guard.py); the desktop's own webhook is the user's choice.
+    url_guard: Callable[[str], tuple[str, dict[str, str], dict[str, Any]]] | None = field(
+        default=None, repr=False, compare=False)
 
     @classmethod
     def from_settings(

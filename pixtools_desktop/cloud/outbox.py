@@ -6,10 +6,16 @@ pending at a crash is still there at the next start. A row waits while its
 job's uploads are still in flight, so `result_urls` lists what landed.
 Delivered rows are marked in the transaction right after the 2xx; a restart
 never re-sends them.
+
+A URL with credentials (`user:pass@`, `?token=`) is stored redacted in `url`
+and sealed in full in `url_sealed` (cloud/sealed.py). Rows are claimed per
+host: a worker skips hosts another worker of this process is sending to, so a
+hanging receiver holds one worker, never the deliveries to other hosts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -18,7 +24,7 @@ from typing import Any
 import httpx
 import pybreaker
 
-from pixtools_desktop.cloud import breakers, links, webhooks
+from pixtools_desktop.cloud import breakers, links, sealed, webhooks
 from pixtools_desktop.cloud.config import SinkConfig, url_host
 from pixtools_desktop.cloud.job_notes import set_note
 from pixtools_desktop.core.jobs import Job, JobStatus
@@ -32,7 +38,7 @@ log = logging.getLogger(__name__)
 NOTE = "webhook"
 ACTIVE_STATES = ("pending", "sending")
 _COLS = ("id, job_id, event, url, signed, dedupe, state, attempts, next_at, claimed_by, last_status, last_error, "
-         "created_at, updated_at, delivered_at")
+         "created_at, updated_at, delivered_at, url_sealed")
 
 
 @dataclass
@@ -52,6 +58,7 @@ class OutboxRow:
     created_at: str
     updated_at: str
     delivered_at: str | None
+    url_sealed: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> "OutboxRow":
@@ -61,15 +68,25 @@ class OutboxRow:
 def enqueue(store: JobStore, job: Job, url: str, *, signed: bool) -> bool:
     """Queue one announcement of this job's outcome; the same outcome is never queued twice."""
     event = webhooks.event_for(job)
-    dedupe = f"{job.id}|{event}|{job.finished_at or job.updated_at}|{url}"
+    url_id = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]  # never the URL itself: it may hold a secret
+    dedupe = f"{job.id}|{event}|{job.finished_at or job.updated_at}|{url_id}"
+    shown = redact(url)
+    sealed_url = sealed.seal(url, sealed.store_key(store)) if shown != url else None
     ts = utcnow()
     with store.transaction() as conn:
         cur = conn.execute(
-            "INSERT OR IGNORE INTO webhook_outbox (job_id, event, url, signed, dedupe, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (job.id, event, url, int(signed), dedupe, ts, ts),
+            "INSERT OR IGNORE INTO webhook_outbox (job_id, event, url, url_sealed, signed, dedupe, created_at,"
+            " updated_at) VALUES (?,?,?,?,?,?,?,?)",
+            (job.id, event, shown, sealed_url, int(signed), dedupe, ts, ts),
         )
     return cur.rowcount == 1
+
+
+def target_url(store: JobStore, row: OutboxRow) -> str:
+    """The URL to POST to: the sealed original when it held credentials."""
+    if row.url_sealed:
+        return sealed.unseal(row.url_sealed, sealed.store_key(store))
+    return row.url
 
 
 def for_job(store: JobStore, job_id: str) -> list[OutboxRow]:
@@ -77,30 +94,52 @@ def for_job(store: JobStore, job_id: str) -> list[OutboxRow]:
     return [OutboxRow.from_row(r) for r in rows]
 
 
-_DUE = ("SELECT o.id FROM webhook_outbox o WHERE o.state = 'pending' AND o.next_at <= ? AND NOT EXISTS ("
-        "SELECT 1 FROM uploads u WHERE u.job_id = o.job_id AND u.state IN ('pending','uploading')) "
-        "ORDER BY o.next_at, o.id LIMIT 1")
+_READY = ("o.state = 'pending' AND NOT EXISTS ("
+          "SELECT 1 FROM uploads u WHERE u.job_id = o.job_id AND u.state IN ('pending','uploading'))")
+_CANDIDATES = 64
 
 
-def claim_next(store: JobStore, *, now: float | None = None) -> OutboxRow | None:
-    """Atomically take the oldest due delivery whose job has no upload in flight."""
+def claim_next(store: JobStore, *, now: float | None = None, skip_hosts: set[str] | frozenset = frozenset()
+               ) -> OutboxRow | None:
+    """Atomically take the oldest due delivery whose job has no upload in flight, to a host not in `skip_hosts`."""
     now = time.time() if now is None else now
     with store.transaction() as conn:
+        rows = conn.execute(f"SELECT o.id, o.url FROM webhook_outbox o WHERE {_READY} AND o.next_at <= ? "
+                            f"ORDER BY o.next_at, o.id LIMIT {_CANDIDATES}", (now,)).fetchall()
+        pick = next((r["id"] for r in rows if url_host(r["url"]) not in skip_hosts), None)
+        if pick is None:
+            return None
         row = conn.execute(
-            f"UPDATE webhook_outbox SET state = 'sending', claimed_by = ?, updated_at = ? WHERE id = ({_DUE}) "
-            f"RETURNING {_COLS}",
-            (process_token(), utcnow(), now),
+            f"UPDATE webhook_outbox SET state = 'sending', claimed_by = ?, updated_at = ? "
+            f"WHERE id = ? AND state = 'pending' RETURNING {_COLS}",
+            (process_token(), utcnow(), pick),
         ).fetchone()
     return OutboxRow.from_row(row) if row else None
 
 
-def next_due(store: JobStore) -> float | None:
-    """Earliest due time of a row that is not waiting for uploads (those wake the worker when done)."""
-    rows = store.query(
-        "SELECT MIN(o.next_at) AS t FROM webhook_outbox o WHERE o.state = 'pending' AND NOT EXISTS ("
-        "SELECT 1 FROM uploads u WHERE u.job_id = o.job_id AND u.state IN ('pending','uploading'))"
-    )
-    return rows[0]["t"] if rows and rows[0]["t"] is not None else None
+def next_due(store: JobStore, skip_hosts: set[str] | frozenset = frozenset()) -> float | None:
+    """Earliest due time of a row not waiting for uploads (those wake the worker when done) nor for a busy host."""
+    rows = store.query(f"SELECT o.next_at, o.url FROM webhook_outbox o WHERE {_READY} "
+                       f"ORDER BY o.next_at LIMIT {_CANDIDATES}")
+    due = [r["next_at"] for r in rows if url_host(r["url"]) not in skip_hosts]
+    return min(due) if due else None
+
+
+def delivery_state(store: JobStore, job_id: str) -> dict[str, Any] | None:
+    """The latest delivery of a job as a client may see it (no URL: it may hold a secret)."""
+    rows = for_job(store, job_id)
+    if not rows:
+        return None
+    row = rows[-1]
+    state = {"pending": "retrying" if row.attempts else "pending", "sending": "sending"}.get(row.state, row.state)
+    return {
+        "state": state,  # pending / sending / retrying / delivered / failed
+        "attempts": row.attempts,
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "next_attempt_at": row.next_at if row.state == "pending" and row.attempts else None,
+        "delivered_at": row.delivered_at,
+    }
 
 
 def recover_interrupted(store: JobStore) -> list[int]:
@@ -170,9 +209,23 @@ def process_one(
             return _after_failure(store, row, cfg, f"cannot build the webhook body: {exc}", None, None)
         body = webhooks.encode(payload)
         headers = webhooks.headers_for(body, job.request_id, cfg.webhook_secret if row.signed else None)
+        try:
+            url = target_url(store, row)
+        except ValueError:
+            _mark_failed(store, row, "the stored webhook URL cannot be read (its sealing key changed)", None, None)
+            return "failed"
+        extensions: dict[str, Any] = {}
+        if cfg.url_guard is not None:  # `pixtools serve`: resolve, refuse private targets, pin the address
+            try:
+                url, extra, extensions = cfg.url_guard(url)
+            except webhooks.TargetRefused as exc:
+                _mark_failed(store, row, str(exc), None, None)
+                log.warning("webhook target refused", extra={"url": redact(row.url), "error": str(exc)})
+                return "failed"
+            headers.update(extra)
         cb = breakers.get_breaker(host, cfg.fail_max, cfg.reset_timeout)
         try:
-            status = cb.call(webhooks.post, client, row.url, body, headers, cfg.webhook_timeout)
+            status = cb.call(webhooks.post, client, url, body, headers, cfg.webhook_timeout, extensions)
         except pybreaker.CircuitBreakerError:
             when = breakers.reopen_at(cb)
             _release(store, row, when, f"circuit breaker for {host} is open")

@@ -5,6 +5,10 @@ is a backend finish hook: it only inserts rows (never touches the network),
 so job workers are never slowed. Workers claim rows atomically, so several
 services (the window and a CLI run on one database) can share the work, and
 rows left behind by a crash are picked up at the next start.
+
+Webhook workers form per-host lanes: each worker claims a delivery to a host
+no other worker is sending to, so `webhook_workers` bounds the deliveries in
+flight and one hanging receiver holds one worker, not the queue.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Callable, Iterable
 import httpx
 
 from pixtools_desktop.cloud import outbox, s3, uploads
-from pixtools_desktop.cloud.config import S3Target, SinkConfig
+from pixtools_desktop.cloud.config import S3Target, SinkConfig, url_host
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.logs import log_context, redact
 from pixtools_desktop.core.settings import Settings
@@ -39,7 +43,7 @@ class SinkService:
         config: SinkConfig | None = None,
         *,
         upload_workers: int = 2,
-        webhook_workers: int = 1,
+        webhook_workers: int = 2,
         transfer_config: Any = None,
     ) -> None:
         self.store = store
@@ -55,6 +59,8 @@ class SinkService:
         self._clients_lock = threading.Lock()
         self._http: httpx.Client | None = None
         self._upload_hooks: list[Callable[[str], None]] = []
+        self._busy_hosts: set[str] = set()  # webhook hosts a worker of this service is sending to
+        self._busy_lock = threading.Lock()
 
     def add_upload_hook(self, hook: Callable[[str], None]) -> None:
         """Called on the upload worker with the job id after each upload attempt is recorded.
@@ -174,7 +180,12 @@ class SinkService:
                 did = False
                 self._stopping.wait(IDLE_POLL_S)
             if not did:
-                self._idle(uploads.next_due(self.store) if lane == "upload" else outbox.next_due(self.store))
+                if lane == "upload":
+                    self._idle(uploads.next_due(self.store))
+                else:
+                    with self._busy_lock:
+                        busy = set(self._busy_hosts)
+                    self._idle(outbox.next_due(self.store, busy))
 
     def _step_upload(self) -> bool:
         row = uploads.claim_next(self.store)
@@ -198,9 +209,17 @@ class SinkService:
         return True
 
     def _step_webhook(self) -> bool:
-        row = outbox.claim_next(self.store)
-        if row is None:
-            return False
-        assert self._http is not None
-        outbox.process_one(self.store, row, self.config, self._http, self.settings)
+        with self._busy_lock:  # claim and mark the host busy together, so two workers never share a host
+            row = outbox.claim_next(self.store, skip_hosts=self._busy_hosts)
+            if row is None:
+                return False
+            host = url_host(row.url)
+            self._busy_hosts.add(host)
+        try:
+            assert self._http is not None
+            outbox.process_one(self.store, row, self.config, self._http, self.settings)
+        finally:
+            with self._busy_lock:
+                self._busy_hosts.discard(host)
+            self.wake()  # a delivery to this host may have been waiting for the lane
         return True

@@ -26,6 +26,10 @@ RETRYABLE_4XX = {408, 429}
 USER_AGENT = "PixTools-Desktop-Webhook/1"
 
 
+class TargetRefused(Exception):
+    """The delivery target is not allowed (e.g. `serve` refusing a private address); never retried."""
+
+
 def event_for(job: Job) -> str:
     return "job.completed" if job.status.is_success else "job.failed"
 
@@ -79,10 +83,11 @@ def retry_after_s(response: httpx.Response) -> float | None:
             return None
 
 
-def post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+def post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], timeout: float,
+         extensions: dict | None = None) -> int:
     """POST once; returns the 2xx status or raises DeliveryFailed / DeliveryRejected."""
     try:
-        response = client.post(url, content=body, headers=headers, timeout=timeout)
+        response = client.post(url, content=body, headers=headers, timeout=timeout, extensions=extensions or None)
     except httpx.TimeoutException as exc:
         raise DeliveryFailed(f"no answer within {timeout:g} s ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:

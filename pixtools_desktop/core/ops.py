@@ -18,6 +18,7 @@ from typing import Any
 
 from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.profile import API, DESKTOP, Profile
+from pixtools_desktop.core.json_limits import loads_limited  # size/depth caps before parsing (serve, CLI)
 
 
 class OperationType(StrEnum):
@@ -86,7 +87,7 @@ def parse_operations(
     prof = _profile(profile, api_compatible)
     valid = API_OPERATIONS if prof.api_operations_only else tuple(OperationType)
     try:
-        items = json.loads(raw) if isinstance(raw, str) else list(raw)
+        items = loads_limited(raw, "operations") if isinstance(raw, str) else list(raw)
         if not isinstance(items, list):
             raise ValueError(f"{items!r} is not a valid OperationType")
         ops: list[OperationType] = []
@@ -130,7 +131,7 @@ def parse_operation_params(
         return {}
     if isinstance(raw, str):
         try:
-            parsed = json.loads(raw)
+            parsed = loads_limited(raw, "operation_params")
         except json.JSONDecodeError as exc:
             raise ValidationError(f"Invalid operation_params JSON: {exc}") from exc
     else:

@@ -65,6 +65,11 @@ class Settings:
     backend_url: str | None = None
     poll_interval: float = 2.0
     download_archive: bool = False
+    # --- server/remote hardening (server helper): serve's public URL and webhook policy, remote stall limits
+    serve_public_url: str | None = None  # base of result URLs (default: the bound address)
+    serve_allow_private_webhooks: bool = False  # webhooks to loopback/private hosts (tests, lab setups)
+    remote_stall_pending_s: float = 300.0  # a remote job not started for this long fails
+    remote_stall_processing_s: float = 900.0  # a started one with no news for this long (x ops weight) fails
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -114,8 +114,21 @@ def explain_status(resp: httpx.Response, *, base_url: str, what: str, has_key: b
     return RemoteError(f"Unexpected answer from the server ({code}){suffix}", kind=FATAL, status=code)
 
 
-def explain_network(exc: Exception, base_url: str) -> RemoteError:
+def origin_of(url: str) -> str:
+    parts = urlparse(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def explain_network(exc: Exception, base_url: str, *, storage: bool = False) -> RemoteError:
+    """`storage`: the failing host is not the API server but where it stores results (an S3 endpoint)."""
     text = str(exc) or type(exc).__name__
+    if storage:
+        where = f"the storage server at {base_url} (where the API server keeps the results)"
+        if isinstance(exc, httpx.TimeoutException):
+            return RemoteError(f"Downloading a result stalled: {where} did not answer in time.", kind=OFFLINE)
+        if isinstance(exc, httpx.ConnectError):
+            return RemoteError(f"Cannot reach {where} to download a result ({text}).", kind=OFFLINE)
+        return RemoteError(f"The download from {where} was cut off ({text}).", kind=OFFLINE)
     cause = exc.__cause__ or exc.__context__
     if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(cause, ssl.SSLCertVerificationError):
         return RemoteError(
@@ -204,15 +217,20 @@ class ApiClient:
         """Stream one result into `fh`; the API key goes only to the API's own host."""
         same_host = urlparse(url).netloc == urlparse(self.base_url).netloc
         headers = self._headers() if same_host else {}
+        host = self.base_url if same_host else origin_of(url)  # errors name the host that failed
         try:
             with self._client.stream("GET", url, headers=headers) as resp:
                 if resp.status_code != 200:
                     resp.read()
-                    raise explain_status(resp, base_url=self.base_url, what="download", has_key=self.has_key)
+                    err = explain_status(resp, base_url=self.base_url, what="download", has_key=self.has_key)
+                    if not same_host:
+                        err = RemoteError(f"{err} (from the storage server at {host})", kind=err.kind,
+                                          status=err.status)
+                    raise err
                 for chunk in resp.iter_bytes(256 * 1024):
                     fh.write(chunk)
         except httpx.HTTPError as exc:
-            raise explain_network(exc, self.base_url) from exc
+            raise explain_network(exc, host, storage=not same_host) from exc
 
     def health(self) -> tuple[int, dict]:
         """(status code, body) of GET /api/health, with a 503 body unwrapped from {"detail": …}."""

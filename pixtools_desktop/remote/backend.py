@@ -11,6 +11,14 @@ poll:    GET /api/jobs/{id} every `settings.poll_interval` (x1.5 per unchanged
          answer, up to 30 s) -> on COMPLETED / COMPLETED_WEBHOOK_FAILED,
          download the results (see results.py) and complete the job.
 
+A job the server never finishes does not hold the client forever: when its
+remote status has not changed for the stall limit (settings
+`remote_stall_pending_s` for PENDING, `remote_stall_processing_s` times the
+ops' weight for PROCESSING), it fails with a sentence naming the server and
+what it did; from half the limit on, the job's message says it is waiting
+(the window shows `error_message` of running jobs). A failed job is re-keyed,
+so "retry failed" submits it again under a fresh Idempotency-Key.
+
 A lost connection does not fail jobs: the whole backend goes quiet for a
 backoff (1, 2, 4 … 60 s) and jobs carry a "connection lost, retrying" note;
 only after `max_offline_retries` failed tries does a job fail. Polling
@@ -43,6 +51,15 @@ MAX_OFFLINE_BACKOFF_S = 60.0
 ARCHIVE_WAITS = 10  # polls to wait for a late archive_url before finishing without it
 IDLE_WAIT_S = 0.5
 _PROGRESS = {"PENDING": 0.1, "PROCESSING": 0.4}
+OP_WEIGHT = {"denoise": 3}  # a PROCESSING job may take longer the more (and heavier) ops it has
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 class RemoteBackend:
@@ -61,6 +78,8 @@ class RemoteBackend:
         max_offline_retries: int = 30,
         max_server_retries: int | None = None,
         max_poll_interval: float = MAX_POLL_INTERVAL_S,
+        stall_pending_s: float | None = None,
+        stall_processing_s: float | None = None,
         transport=None,
     ) -> None:
         url = base_url or settings.backend_url
@@ -78,6 +97,10 @@ class RemoteBackend:
         self.max_server_retries = max_server_retries if max_server_retries is not None else max(1, settings.max_attempts)
         self.poll_interval = max(0.01, settings.poll_interval)
         self.max_poll_interval = max(self.poll_interval, max_poll_interval)
+        self.stall_pending_s = float(stall_pending_s if stall_pending_s is not None
+                                     else settings.remote_stall_pending_s)
+        self.stall_processing_s = float(stall_processing_s if stall_processing_s is not None
+                                        else settings.remote_stall_processing_s)
         self.events = JobEvents()
         self._wake = threading.Condition()
         self._stopping = threading.Event()
@@ -225,7 +248,8 @@ class RemoteBackend:
         )
         self.store.update_fields(job.id, remote_job_id=remote_id, error_message=None, progress=0.05)
         state.update(self.store, job.id, phase=state.POLL, remote_status="PENDING", interval_s=self.poll_interval,
-                     next_at=time.time() + self.poll_interval, net_failures=0, server_errors=0)
+                     next_at=time.time() + self.poll_interval, net_failures=0, server_errors=0,
+                     status_since=time.time())
         log.info("remote job submitted", extra={"remote_job_id": remote_id, "server": self.base_url})
         self.events.emit("progress", job.id, 0.05)
 
@@ -245,13 +269,42 @@ class RemoteBackend:
             self._fail(job.id, f"The server could not process this file: {reason}")
             return
         changed = status != row.remote_status
+        now = time.time()
+        since = now if changed or not row.status_since else row.status_since
+        limit = self.stall_limit(job, status)
+        if not changed and now - since >= limit:
+            self._fail(job.id, self.stall_message(status, now - since), code=ErrorCode.SERVER_STALLED)
+            return
         interval = self.poll_interval if changed else min(self.max_poll_interval, row.interval_s * 1.5)
-        state.update(self.store, job.id, remote_status=status, interval_s=interval, next_at=time.time() + interval,
-                     net_failures=0, server_errors=0)
-        if changed or job.error_message:
+        state.update(self.store, job.id, remote_status=status, interval_s=interval,
+                     next_at=min(now + interval, since + limit + 0.01), net_failures=0, server_errors=0,
+                     status_since=since)
+        waiting = now - since
+        if waiting >= limit / 2:  # say so while it happens: the window shows a running job's message
+            verb = "not started" if status == "PENDING" else "not finished"
+            note = (f"Waiting on the server at {self.base_url}: {verb} after {_ago(waiting)} "
+                    f"(stops waiting after {_ago(limit)}).")
+            if note != job.error_message:
+                self.store.update_fields(job.id, error_message=note)
+                self._status_changed(job.id)
+        elif changed or job.error_message:
             progress = _PROGRESS.get(status, 0.4)
             self.store.update_fields(job.id, progress=progress, error_message=None)
             self.events.emit("progress", job.id, progress)
+
+    def stall_limit(self, job: Job, status: str) -> float:
+        """Seconds without a status change before the job counts as stalled on the server."""
+        if status == "PENDING":
+            return self.stall_pending_s
+        weight = sum(OP_WEIGHT.get(op, 1) for op in job.operations if op != "metadata") or 1
+        return self.stall_processing_s * weight
+
+    def stall_message(self, status: str, waited: float) -> str:
+        if status == "PENDING":
+            return (f"The server at {self.base_url} accepted this job {_ago(waited)} ago and never started it "
+                    "(still PENDING). Retry it to submit the file again.")
+        return (f"The server at {self.base_url} reported this job as {status} for {_ago(waited)} without finishing "
+                "it. Retry it to submit the file again.")
 
     def _complete(self, job: Job, body: dict, want_archive: bool) -> None:
         def progress(f: float) -> None:
@@ -281,6 +334,7 @@ class RemoteBackend:
     # ---------------------------------------------------------------- failures
     def _fail(self, job_id: str, message: str, code: str = ErrorCode.REMOTE_FAILED) -> None:
         self.store.fail(job_id, message, code=code)
+        state.rekey(self.store, job_id)  # "retry failed" must not get the same server job back
         log.warning("remote job failed", extra={"error": redact(message)})
         self._finished(self.store.get(job_id))  # type: ignore[arg-type]
 

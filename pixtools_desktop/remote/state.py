@@ -39,6 +39,7 @@ class RemoteRow:
     server_errors: int
     archive_waits: int
     idempotency_key: str
+    status_since: float = 0.0  # when the server-side status last changed (the stall clock)
 
 
 def ensure_rows(store: JobStore, base_url: str) -> None:
@@ -123,11 +124,13 @@ def load(store: JobStore, job_id: str) -> RemoteRow | None:
     r = rows[0]
     return RemoteRow(job_id=r["job_id"], phase=r["phase"], remote_status=r["remote_status"],
                      interval_s=r["interval_s"], net_failures=r["net_failures"], server_errors=r["server_errors"],
-                     archive_waits=r["archive_waits"], idempotency_key=r["idempotency_key"])
+                     archive_waits=r["archive_waits"], idempotency_key=r["idempotency_key"],
+                     status_since=r["status_since"] or 0.0)
 
 
 def update(store: JobStore, job_id: str, **fields) -> None:
-    allowed = {"phase", "remote_status", "next_at", "interval_s", "net_failures", "server_errors", "archive_waits"}
+    allowed = {"phase", "remote_status", "next_at", "interval_s", "net_failures", "server_errors", "archive_waits",
+               "status_since"}
     bad = set(fields) - allowed
     if bad:
         raise ValueError(f"not updatable: {sorted(bad)}")
@@ -135,6 +138,21 @@ def update(store: JobStore, job_id: str, **fields) -> None:
     with store.transaction() as conn:
         conn.execute(f"UPDATE remote_jobs SET {sets}, updated_at = ? WHERE job_id = ?",
                      [*fields.values(), time.time(), job_id])
+
+
+def rekey(store: JobStore, job_id: str) -> None:
+    """After a failure: a retry submits the file again under a fresh Idempotency-Key.
+
+    The old key would only hand back the server's old job (the one that stalled or failed).
+    """
+    import uuid
+
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE remote_jobs SET phase = ?, idempotency_key = ?, remote_status = NULL, status_since = 0, "
+            "archive_waits = 0, net_failures = 0, server_errors = 0, next_at = 0 WHERE job_id = ?",
+            (SUBMIT, f"{idempotency_key_for(job_id)}-{uuid.uuid4().hex[:12]}", job_id),
+        )
 
 
 def mark_processing(store: JobStore, job_id: str) -> None:

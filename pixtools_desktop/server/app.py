@@ -16,11 +16,13 @@ import logging
 import shutil
 import uuid
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile, status
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel
 
+from pixtools_desktop.cloud.s3 import content_disposition
 from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.ops import (
     OperationRequest,
@@ -28,7 +30,6 @@ from pixtools_desktop.core.ops import (
     check_upload_output_size,
     parse_operation_params,
     parse_operations,
-    validate_webhook_url,
 )
 from pixtools_desktop.core.profile import api_profile
 from pixtools_desktop.core.settings import Settings
@@ -36,10 +37,24 @@ from pixtools_desktop.remote.sniff import ACCEPTED_MIME_TYPES, MIME_TO_EXT, desc
 from pixtools_desktop.server.config import ServerConfig
 from pixtools_desktop.server.middleware import RequestIdMiddleware, UploadLimitMiddleware
 from pixtools_desktop.server.service import ServeService
+from pixtools_desktop.server.webhook_guard import WebhookPolicy, check_at_submit
 
 log = logging.getLogger(__name__)
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
+MAX_IDEMPOTENCY_KEY = 255
+IDEMPOTENCY_CONFLICT_HEADER = "X-Idempotency-Conflict"
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: upstream's texts are strings, FastAPI's own 422s are lists of {loc, msg}."""
+
+    detail: str | list[dict[str, Any]] | dict[str, Any]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route gives (the fuzz test holds us to them)."""
+    return {code: {"model": ErrorBody} for code in codes}
 
 
 def _health_payload(deps: dict[str, str]) -> tuple[int, dict]:
@@ -52,6 +67,7 @@ def _health_payload(deps: dict[str, str]) -> tuple[int, dict]:
 
 def create_app(config: ServerConfig, settings: Settings, *, service: ServeService | None = None) -> FastAPI:
     svc = service or ServeService(config, settings)
+    webhook_policy = WebhookPolicy(allow_private=config.allow_private_webhooks, own_port=config.port)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -72,7 +88,8 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
         if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), config.api_key.encode()):
             raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="Invalid API key")
 
-    @app.post("/api/process", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require_key)])
+    @app.post("/api/process", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require_key)],
+              responses=_errors(400, 401, 413, 422))
     async def create_job(
         request: Request,
         file: Annotated[UploadFile, File(description="Image file to process")],
@@ -95,19 +112,20 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
                 f"but the file is {what}",
             )
         try:
+            if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+                raise ValidationError(f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters")
             ops = parse_operations(operations, api_compatible=True)
             params = parse_operation_params(operation_params, ops, api_compatible=True)
-            hook = validate_webhook_url(webhook_url)
+            hook = await asyncio.to_thread(check_at_submit, webhook_url, webhook_policy)
             check_same_format(file.filename, ops, api_compatible=True)
             # A resize bomb (64 x 48 asked for 20000 x 20000) is a 422 before any work.
             await asyncio.to_thread(check_upload_output_size, params, file.file,
                                     max_pixels=settings.max_pixels, profile=api_profile(settings))
         except ValidationError as exc:
             raise HTTPException(exc.status_code, detail=exc.detail) from exc
-        svc.public_base = str(request.base_url).rstrip("/")
         file.file.seek(0)
-        job_id = await asyncio.to_thread(
-            svc.create_job,
+        job_id, conflict = await asyncio.to_thread(
+            svc.submit,
             upload=file.file,
             ext=MIME_TO_EXT[real],
             original_name=file.filename,
@@ -116,16 +134,18 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
             idempotency_key=(idempotency_key or None),
             request_id=request.scope.get("state", {}).get("request_id"),
         )
-        return {"job_id": job_id, "status": "PENDING"}
+        headers = {IDEMPOTENCY_CONFLICT_HEADER: "the first job with this key is returned; this request differed "
+                   "from it and was not run"} if conflict else None
+        return JSONResponse({"job_id": job_id, "status": "PENDING"}, status_code=202, headers=headers)
 
-    @app.get("/api/jobs/{job_id}", dependencies=[Depends(require_key)])
-    async def get_job(job_id: uuid.UUID, request: Request):
-        view = await asyncio.to_thread(svc.job_view, str(job_id), str(request.base_url).rstrip("/"))
+    @app.get("/api/jobs/{job_id}", dependencies=[Depends(require_key)], responses=_errors(401, 404, 422))
+    async def get_job(job_id: uuid.UUID):
+        view = await asyncio.to_thread(svc.job_view, str(job_id))  # URLs under the configured public base
         if view is None:
             raise HTTPException(404, detail=f"Job {job_id} not found")
         return view
 
-    @app.get("/api/files/{job_id}/{name}")
+    @app.get("/api/files/{job_id}/{name}", responses=_errors(403, 404, 422))
     async def get_file(job_id: uuid.UUID, name: str, expires: str | None = None, signature: str | None = None):
         if not svc.signer.verify(str(job_id), name, expires, signature):
             raise HTTPException(403, detail="This download link is invalid or has expired")
@@ -133,20 +153,20 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
         if found is None:
             raise HTTPException(404, detail=f"No {name} output for job {job_id}")
         path, download_name, media_type = found
-        # safe_base() keeps names to [A-Za-z0-9._ -], so a plain quoted filename is exact (as S3 sends it)
+        # an ASCII fallback plus RFC 5987 filename* (as the S3 presigned URLs send it): non-ASCII names survive
         return FileResponse(path, media_type=media_type,
-                            headers={"Content-Disposition": f'attachment; filename="{download_name}"'})
+                            headers={"Content-Disposition": content_disposition(download_name)})
 
     @app.get("/api/livez")
     async def livez():
         return {"status": "alive"}
 
-    @app.get("/api/readyz")
+    @app.get("/api/readyz", responses={503: {"model": ErrorBody}})
     async def readyz():
         code, body = _health_payload(await asyncio.to_thread(_core_deps, svc))
         return JSONResponse(body, status_code=code)
 
-    @app.get("/api/health")
+    @app.get("/api/health", responses={503: {"model": ErrorBody}})
     async def health():
         deps = await asyncio.to_thread(_core_deps, svc)
         deps["storage"] = await asyncio.to_thread(_storage_dep, svc)

@@ -49,8 +49,19 @@ class ServerConfig:
     retention_s: int = RETENTION_S
     workers: int | None = None
     webhook_timeout_s: float = 10.0
+    public_url: str | None = None  # --public-url: the base of result URLs; None: the bound address
+    allow_private_webhooks: bool = False  # operator opt-in: webhooks to loopback/private/link-local hosts
+    webhook_concurrency: int = 8  # deliveries in flight at once (one lane per receiving host)
     upload_retry: RetryPolicy = field(default_factory=lambda: retry_from_env("upload", UPLOAD_RETRY))
     webhook_retry: RetryPolicy = field(default_factory=lambda: retry_from_env("webhook", WEBHOOK_RETRY))
+
+    @property
+    def public_base(self) -> str:
+        """Where clients reach this server: --public-url, else the bound address; never a request header."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host.strip("[]")
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def max_upload_bytes(self) -> int:

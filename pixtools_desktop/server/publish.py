@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from pixtools_desktop.cloud import links, outbox, s3, uploads
+from pixtools_desktop.cloud import links, outbox, s3, sealed, uploads
 from pixtools_desktop.cloud.config import S3Target, SinkConfig
 from pixtools_desktop.cloud.service import SinkService
 from pixtools_desktop.core.jobs import Job, JobStatus, OutputRecord
@@ -36,6 +36,7 @@ from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore
 from pixtools_desktop.server.config import ServerConfig
 from pixtools_desktop.server.signing import UrlSigner
+from pixtools_desktop.server.webhook_guard import WebhookPolicy, make_guard
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,12 @@ def server_s3_enabled(settings: Settings) -> bool:
 def expected_ops(job: Job) -> set[str]:
     """The file-producing outputs a client gets URLs for."""
     return {r.op for r in job.outputs if r.op != "bundle" and not r.skipped}
+
+
+def _display_base(row) -> str:
+    from pixtools_desktop.server.service import display_base
+
+    return display_base(row["original_name"]) if row["original_name"] else row["original_base"]
 
 
 class Publisher:
@@ -75,8 +82,9 @@ class Publisher:
             SinkConfig(webhook_timeout=config.webhook_timeout_s, retry=config.webhook_retry,
                        fail_max=int(settings.webhook_fail_max or 5),
                        reset_timeout=float(settings.webhook_reset_timeout or 60),
-                       payload_builder=self._payload),
-            upload_workers=0, webhook_workers=1,
+                       payload_builder=self._payload,
+                       url_guard=make_guard(WebhookPolicy(config.allow_private_webhooks, config.port))),
+            upload_workers=0, webhook_workers=max(1, config.webhook_concurrency),  # per-host lanes
         )
 
     @property
@@ -111,7 +119,7 @@ class Publisher:
             records.append(OutputRecord(op="bundle", path=archive_path, size=Path(archive_path).stat().st_size,
                                         mime="application/zip"))
         rows = uploads.enqueue_job(self.store, dataclasses.replace(job, outputs=records), self.target,
-                                   base_name=row["original_base"])
+                                   base_name=_display_base(row))
         missing = expected_ops(job) - {r.op for r in rows}
         if missing:
             self._fail(job.id, f"{STORE_FAILED}: the {', '.join(sorted(missing))} output is missing on the server.")
@@ -150,11 +158,14 @@ class Publisher:
 
     def queue_webhook(self, job_id: str) -> None:
         """Hand the job's webhook (if any, and not yet queued) to the outbox."""
-        rows = self.store.query("SELECT webhook_url, webhook_state FROM server_jobs WHERE job_id = ?", (job_id,))
+        rows = self.store.query("SELECT webhook_url, webhook_sealed, webhook_state FROM server_jobs WHERE job_id = ?",
+                                (job_id,))
         job = self.store.get(job_id)
         if not rows or rows[0]["webhook_state"] != "pending" or job is None or not job.status.is_success:
             return
         url = rows[0]["webhook_url"]
+        if rows[0]["webhook_sealed"]:
+            url = sealed.unseal(rows[0]["webhook_sealed"], sealed.store_key(self.store))
         outbox.enqueue(self.store, job, url, signed=False)  # deduplicated: a second call adds nothing
         with self.store.transaction() as conn:
             conn.execute("UPDATE server_jobs SET webhook_state = 'queued' "

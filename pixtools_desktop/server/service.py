@@ -22,7 +22,10 @@ Why it looks like this:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import re
 import shutil
 import threading
@@ -32,11 +35,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+from pixtools_desktop.cloud import outbox, sealed
 from pixtools_desktop.core.engine import default_denoiser_factory
 from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwritePolicy
-from pixtools_desktop.core.logs import log_context
+from pixtools_desktop.core.logs import log_context, redact
 from pixtools_desktop.core.ops import OperationRequest
-from pixtools_desktop.core.outputs import bundle_member_name, write_bundle
+from pixtools_desktop.core.outputs import TMP_PREFIX, bundle_member_name, write_bundle
 from pixtools_desktop.core.profile import API_NAME
 from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings
@@ -61,6 +65,19 @@ def safe_base(filename: str | None) -> str:
     return base or "image"
 
 
+_UNSAFE_DISPLAY = re.compile(r'[\x00-\x1f\x7f"\\/<>:|?*]+')
+
+
+def display_base(filename: str | None) -> str:
+    """The original base name for download names, non-ASCII kept (sent as RFC 5987 `filename*`)."""
+    if not filename:
+        return "image"
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    base = name.rsplit(".", 1)[0] if "." in name else name
+    base = _UNSAFE_DISPLAY.sub("_", base).strip(" ._")[:100]
+    return base or "image"
+
+
 class ServeService:
     """Everything `pixtools serve` does besides HTTP."""
 
@@ -77,12 +94,13 @@ class ServeService:
         self._finisher: ThreadPoolExecutor | None = None
         self._create_lock = threading.Lock()
         self._last_sweep = 0.0
-        self.public_base = f"http://{config.host}:{config.port}"  # updated from requests (Host header)
+        self.public_base = config.public_base  # --public-url or the bound address; never a request's Host
         self.publisher = Publisher(self.store, settings, config, self.signer, lambda: self.public_base)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self._finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pixtools-serve-finish")
+        self.sweep_temp_files()
         self.sweep_expired()
         self.publisher.start()
         self.runner.start()
@@ -108,7 +126,22 @@ class ServeService:
         )
         return rows[0]["job_id"] if rows else None
 
-    def create_job(
+    @staticmethod
+    def fingerprint(upload: BinaryIO, original_name: str | None, request: OperationRequest, webhook_url: str) -> str:
+        """What makes two requests "the same" for an Idempotency-Key: the bytes, the name and the job asked."""
+        h = hashlib.sha256()
+        upload.seek(0)
+        for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+            h.update(chunk)
+        upload.seek(0)
+        h.update(json.dumps([original_name or "", request.to_json(), webhook_url], sort_keys=True).encode())
+        return h.hexdigest()
+
+    def create_job(self, **kwargs) -> str:
+        """Store the upload and queue the job; returns the job id (see `submit`)."""
+        return self.submit(**kwargs)[0]
+
+    def submit(
         self,
         *,
         upload: BinaryIO,
@@ -118,13 +151,20 @@ class ServeService:
         webhook_url: str,
         idempotency_key: str | None,
         request_id: str | None,
-    ) -> str:
-        """Store the upload under a generated name and queue the job; returns the job id."""
+    ) -> tuple[str, bool]:
+        """Store the upload under a generated name and queue the job.
+
+        Returns (job id, True when an Idempotency-Key repeated with a different request kept its first job).
+        """
+        fp = self.fingerprint(upload, original_name, request, webhook_url) if idempotency_key else None
         with self._create_lock:  # two identical requests racing must still make one job
             if idempotency_key:
                 existing = self.find_idempotent(idempotency_key)
                 if existing:
-                    return existing
+                    rows = self.store.query("SELECT fingerprint FROM idempotency_keys WHERE key = ?",
+                                            (idempotency_key,))
+                    first = rows[0]["fingerprint"] if rows else None
+                    return existing, bool(first and first != fp)
             job_id = str(uuid.uuid4())
             folder = self.uploads_dir / job_id
             folder.mkdir(parents=True, exist_ok=True)
@@ -132,17 +172,22 @@ class ServeService:
             with open(upload_path, "wb") as fh:
                 shutil.copyfileobj(upload, fh, 1024 * 1024)
             now = time.time()
+            shown = redact(webhook_url) if webhook_url else None  # credentials never in clear in the database
+            sealed_url = None
+            if shown != (webhook_url or None):
+                sealed_url = sealed.seal(webhook_url, sealed.store_key(self.store))
             with self.store.transaction() as conn:
                 conn.execute(
                     "INSERT INTO server_jobs (job_id, original_name, original_base, upload_path, webhook_url,"
-                    " webhook_state, created_ts) VALUES (?,?,?,?,?,?,?)",
+                    " webhook_sealed, webhook_state, created_ts) VALUES (?,?,?,?,?,?,?,?)",
                     (job_id, (original_name or "")[:255], safe_base(original_name), str(upload_path),
-                     webhook_url or None, "pending" if webhook_url else "none", now),
+                     shown, sealed_url, "pending" if webhook_url else "none", now),
                 )
                 if idempotency_key:
                     conn.execute(
-                        "INSERT OR REPLACE INTO idempotency_keys (key, job_id, created_ts) VALUES (?,?,?)",
-                        (idempotency_key, job_id, now),
+                        "INSERT OR REPLACE INTO idempotency_keys (key, job_id, created_ts, fingerprint)"
+                        " VALUES (?,?,?,?)",
+                        (idempotency_key, job_id, now, fp),
                     )
             options = OutputOptions(
                 output_dir=str(self.outputs_dir / job_id),
@@ -163,15 +208,16 @@ class ServeService:
         self.runner.wake()
         if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_S:
             self.sweep_expired()
-        return job_id
+        return job_id, False
 
     # ------------------------------------------------------------ reading
     def server_row(self, job_id: str):
         rows = self.store.query("SELECT * FROM server_jobs WHERE job_id = ?", (job_id,))
         return rows[0] if rows else None
 
-    def job_view(self, job_id: str, base_url: str) -> dict | None:
-        """The API's GET /api/jobs/{id} body; URLs are re-signed on every call."""
+    def job_view(self, job_id: str, base_url: str | None = None) -> dict | None:
+        """The API's GET /api/jobs/{id} body; URLs are re-signed on every call, under the public base."""
+        base_url = base_url or self.public_base
         job = self.store.get(job_id)
         row = self.server_row(job_id)
         if job is None or row is None:
@@ -202,7 +248,16 @@ class ServeService:
             "metadata": job.metadata or {},
             "error_message": error,
             "created_at": job.created_at,
+            # beyond upstream: where the webhook stands (ours retries for minutes; upstream tries once)
+            "webhook_delivery": self._delivery_view(row),
         }
+
+    def _delivery_view(self, row) -> dict | None:
+        if row["webhook_state"] == "none":
+            return None
+        found = outbox.delivery_state(self.store, row["job_id"])
+        return found or {"state": "waiting", "attempts": 0, "last_status": None, "last_error": None,
+                         "next_attempt_at": None, "delivered_at": None}  # the job has not finished yet
 
     def file_for(self, job_id: str, name: str) -> tuple[Path, str, str] | None:
         """(path, download name, media type) of one output or the archive."""
@@ -210,7 +265,7 @@ class ServeService:
         job = self.store.get(job_id)
         if row is None or job is None or not job.status.is_success:
             return None
-        base = row["original_base"]
+        base = display_base(row["original_name"]) if row["original_name"] else row["original_base"]
         if name == "archive":
             if row["archive_state"] != "ready" or not row["archive_path"]:
                 return None
@@ -276,6 +331,21 @@ class ServeService:
             conn.execute("UPDATE server_jobs SET archive_state = ?, archive_path = ? WHERE job_id = ?", (state, path, job.id))
 
     # ------------------------------------------------------------ retention
+    def sweep_temp_files(self) -> int:
+        """Remove `.pixtools-tmp-*` files a killed process left (archive and output writes) at start."""
+        n = 0
+        for folder in (self.outputs_dir, self.uploads_dir):
+            if not folder.is_dir():
+                continue
+            for root, _dirs, files in os.walk(folder):
+                for name in files:
+                    if name.startswith(TMP_PREFIX):
+                        Path(root, name).unlink(missing_ok=True)
+                        n += 1
+        if n:
+            log.info("removed leftovers of interrupted writes", extra={"count": n})
+        return n
+
     def sweep_expired(self) -> int:
         """Delete jobs (rows and files) older than the retention period, like upstream's 24 h."""
         self._last_sweep = time.monotonic()

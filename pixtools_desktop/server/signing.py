@@ -53,8 +53,8 @@ class UrlSigner:
             return False
         try:
             exp = int(expires)
-        except ValueError:
+        except (ValueError, OverflowError):
             return False
-        if exp < time.time():
+        if exp < time.time() or not signature.isascii():  # compare_digest raises TypeError on non-ASCII str
             return False
         return hmac.compare_digest(self._sig(job_id, name, exp), signature)

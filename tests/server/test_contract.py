@@ -76,7 +76,7 @@ def test_process_poll_download_archive(keyed_server):
     assert set(body) == {"job_id", "status"} and body["status"] == "PENDING"
     job = wait_done(keyed_server, body["job_id"], archive=True)
     assert set(job) == {"job_id", "status", "operations", "result_urls", "archive_url", "metadata",
-                        "error_message", "created_at"}
+                        "error_message", "created_at", "webhook_delivery"}  # the last: our extra
     assert job["status"] == "COMPLETED" and job["error_message"] is None
     assert job["operations"] == ["jpg", "webp", "metadata"]
     assert set(job["result_urls"]) == {"jpg", "webp"}

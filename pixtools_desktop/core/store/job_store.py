@@ -5,15 +5,15 @@ Why these choices:
 - One connection per store guarded by a lock; writes use `BEGIN IMMEDIATE` so
   two processes (the GUI and a CLI run) never interleave a read-modify-write.
 - Jobs are *claimed* atomically (`UPDATE … RETURNING`), stamped with the
-  claiming process; at start-up, jobs left `PROCESSING` by a process that is
-  no longer alive are re-queued, so a crash loses nothing and no job runs twice.
+  claiming process's token (claims.py: never reused by a restart); at
+  start-up, jobs left `PROCESSING` by a process that is no longer alive are
+  re-queued, so a crash loses nothing and no job runs twice.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import threading
 import time
@@ -25,44 +25,17 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from pixtools_desktop.core.jobs import FINAL_STATUSES, Job, JobStatus, OutputOptions, OutputRecord
+from pixtools_desktop.core.store import claims
 from pixtools_desktop.core.store.migrations import migrate
-
-_HOST = socket.gethostname()
 
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def process_token() -> str:
-    """Who claimed a job: host and pid, so recovery can tell live owners from dead ones."""
-    return f"{_HOST}:{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def _owner_alive(token: str | None) -> bool:
-    if not token:
-        return False
-    host, _, pid = token.rpartition(":")
-    if host != _HOST:
-        return True  # another machine's process: not ours to judge
-    try:
-        return _pid_alive(int(pid))
-    except ValueError:
-        return False
+# Claim identity lives in claims.py; these names stay importable for the cloud and remote modules.
+process_token = claims.process_token
+_owner_alive = claims.owner_alive
 
 
 @dataclass

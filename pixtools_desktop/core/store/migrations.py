@@ -8,9 +8,9 @@ before migrating an existing database the file is copied aside
 To change the schema, append a `Migration` numbered above the highest one
 present (a database already at version N never runs a migration numbered
 below N) — never edit a released one. Numbers in use: 1 (jobs), 2-3 (cloud
-sinks), 10 (remote backend and server), 30 (error codes). Ranges reserved per
-area: server 20-29, engine 30-39, sched 40-49, window 50-59, cli 60-69,
-denoise 70-79.
+sinks), 10 (remote backend and server), 20 (server hardening), 30 (error codes).
+Ranges reserved per area: server 20-29, engine 30-39, sched 40-49, window 50-59,
+cli 60-69, denoise 70-79.
 """
 
 from __future__ import annotations
@@ -156,6 +156,17 @@ CREATE TABLE idempotency_keys (
 )
 """
 
+# Server hardening (server helper, range 20-29): webhook URLs with credentials are
+# stored sealed (cloud/sealed.py) beside a redacted copy; an idempotency key
+# remembers a fingerprint of its first request; a remote job remembers when its
+# server-side status last changed (the stall limit).
+_V20_HARDENING = """
+ALTER TABLE webhook_outbox ADD COLUMN url_sealed TEXT;
+ALTER TABLE server_jobs ADD COLUMN webhook_sealed TEXT;
+ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT;
+ALTER TABLE remote_jobs ADD COLUMN status_since REAL NOT NULL DEFAULT 0
+"""
+
 # Engine: a failure's reason for programs (core.errors.ErrorCode), beside the
 # message meant for people, so nobody has to match message text.
 _V30_ERROR_CODE = "ALTER TABLE jobs ADD COLUMN error_code TEXT"
@@ -165,6 +176,7 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "S3 uploads table (cloud sinks)", _V2_UPLOADS),
     Migration(3, "webhook outbox table (cloud sinks)", _V3_OUTBOX),
     Migration(10, "remote backend poll state, serve jobs and idempotency keys", _V10_REMOTE),
+    Migration(20, "sealed webhook URLs, idempotency fingerprints, remote stall clock", _V20_HARDENING),
     Migration(30, "error code beside each failure message (engine)", _V30_ERROR_CODE),
 ]
 
