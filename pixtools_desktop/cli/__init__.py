@@ -68,7 +68,39 @@ def main(argv: list[str] | None = None) -> int:
         return run_self_test()
     if not getattr(args, "command", None):
         return _launch_gui([])
-    return int(args.func(args) or 0)
+    return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """Run a sub-command; a closed pipe, Ctrl+C or a full database disk end it with one line (cli/exits.py)."""
+    from pixtools_desktop.cli import exits, interrupt
+
+    # A log file on a full disk must not print "--- Logging error ---" tracebacks over the summary.
+    logging.raiseExceptions = False
+    exits.watch_worker_threads()
+    if args.command != "serve":  # uvicorn has its own graceful Ctrl+C
+        interrupt.install()
+    try:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return code
+    except BrokenPipeError:
+        exits.silence_stdout()
+        return exits.EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        interrupt.stop_and_exit(message="Interrupted.")
+    except Exception as exc:
+        import sqlite3
+
+        if isinstance(exc, exits.DatabaseDiskFull):
+            exits.say(str(exc))
+            return exits.EXIT_USAGE
+        if isinstance(exc, sqlite3.OperationalError) and exits.is_disk_full(exc):
+            from pixtools_desktop.cli.store_access import db_path
+
+            exits.say(str(exits.DatabaseDiskFull(db_path(args.settings))))
+            return exits.EXIT_USAGE
+        raise
 
 
 def _launch_gui(files: list[str]) -> int:
