@@ -95,7 +95,7 @@ def _run_command(args: argparse.Namespace) -> int:
         if isinstance(exc, exits.DatabaseDiskFull):
             exits.say(str(exc))
             return exits.EXIT_USAGE
-        if isinstance(exc, sqlite3.OperationalError) and exits.is_disk_full(exc):
+        if isinstance(exc, sqlite3.Error) and exits.is_disk_full(exc):
             from pixtools_desktop.cli.store_access import db_path
 
             exits.say(str(exits.DatabaseDiskFull(db_path(args.settings))))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 import sys
 import threading
@@ -47,13 +48,38 @@ class DatabaseDiskFull(Exception):
         )
 
 
+LOW_SPACE_BYTES = 1024 * 1024
+_db_path: list[Path] = []  # the database this command opened (cli/store_access.py)
+
+
+def register_db(path: Path) -> None:
+    _db_path[:] = [Path(path)]
+
+
+def _db_disk_nearly_full() -> bool:
+    if not _db_path:
+        return False
+    try:
+        return shutil.disk_usage(_db_path[0].parent).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
+
+
 def is_disk_full(exc: BaseException) -> bool:
-    """SQLite's SQLITE_FULL, or an OS 'no space left' / quota error."""
+    """SQLite's SQLITE_FULL, or an OS 'no space left' / quota error.
+
+    SQLite reports a full disk as SQLITE_FULL when the database or its WAL
+    cannot grow, but as an I/O error (SQLITE_IOERR_SHMSIZE, …) when the WAL
+    index cannot be created: an I/O error counts as "full" when the disk
+    holding the database has (almost) no space left.
+    """
     if isinstance(exc, DatabaseDiskFull):
         return True
-    if isinstance(exc, sqlite3.OperationalError):
-        code = getattr(exc, "sqlite_errorcode", None)
-        return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None) or 0
+        if code == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc):
+            return True
+        return (code & 0xFF == sqlite3.SQLITE_IOERR or "disk I/O error" in str(exc)) and _db_disk_nearly_full()
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
     return False

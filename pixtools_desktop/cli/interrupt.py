@@ -49,8 +49,11 @@ def _first_interrupt(signum: int, frame: object) -> None:
 
 
 def install() -> None:
-    """First Ctrl+C raises KeyboardInterrupt (once); any later one exits at once."""
-    if threading.current_thread() is threading.main_thread():
+    """First Ctrl+C raises KeyboardInterrupt (once); any later one exits at once.
+
+    A SIGINT ignored by whoever started us (`nohup … &`) stays ignored.
+    """
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, _first_interrupt)
 
 

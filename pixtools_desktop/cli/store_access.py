@@ -13,10 +13,11 @@ def db_path(settings) -> Path:
 
 def open_store(settings):
     """The JobStore at the configured path; DatabaseDiskFull (exit 2 in main) when it cannot be written."""
-    from pixtools_desktop.cli.exits import DatabaseDiskFull, is_disk_full
+    from pixtools_desktop.cli.exits import DatabaseDiskFull, is_disk_full, register_db
     from pixtools_desktop.core.store import JobStore
 
     path = db_path(settings)
+    register_db(path)
     try:
         return JobStore(path)
     except Exception as exc:
