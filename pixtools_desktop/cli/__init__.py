@@ -77,8 +77,8 @@ def _run_command(args: argparse.Namespace) -> int:
 
     # A log file on a full disk must not print "--- Logging error ---" tracebacks over the summary.
     logging.raiseExceptions = False
-    exits.watch_worker_threads()
-    if args.command != "serve":  # uvicorn has its own graceful Ctrl+C
+    if args.command != "serve":  # a server keeps its own threads and uvicorn's graceful Ctrl+C
+        exits.watch_worker_threads()
         interrupt.install()
     try:
         code = int(args.func(args) or 0)

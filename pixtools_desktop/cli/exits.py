@@ -92,7 +92,7 @@ _default_thread_hook = threading.excepthook
 
 
 def _thread_hook(args: threading.ExceptHookArgs) -> None:
-    if args.exc_value is not None and is_disk_full(args.exc_value):
+    if isinstance(args.exc_value, sqlite3.Error) and is_disk_full(args.exc_value):
         _db_full.set()
         return
     _default_thread_hook(args)

@@ -209,10 +209,10 @@ def run_batch_on(backend, store, plan, finish_hooks: list, *, show_progress: boo
 def _wait_with_progress(store, batch_id: str, show: bool) -> None:
     from tqdm import tqdm
 
-    total = sum(store.count_by_status(batch_id=batch_id).values())
-    bar = tqdm(total=total, unit="img", disable=not show or total == 0, file=sys.stderr, dynamic_ncols=True)
     from pixtools_desktop.cli.exits import raise_if_db_full
 
+    total = sum(store.count_by_status(batch_id=batch_id).values())
+    bar = tqdm(total=total, unit="img", disable=not show or total == 0, file=sys.stderr, dynamic_ncols=True)
     try:
         while True:
             raise_if_db_full(store.path)
