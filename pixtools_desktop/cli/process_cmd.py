@@ -20,7 +20,10 @@ from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwriteP
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("process", help="process files and folders headless",
-                       description="Process images: convert, resize, extract metadata, denoise.")
+                       description="Process images: convert, resize, extract metadata, denoise.",
+                       epilog="exit codes: 0 all done, 1 some files failed, 2 nothing could run (bad options, a "
+                       "missing path, no images, no denoise model, the job database's disk full), 130 Ctrl+C. "
+                       "Running the same command again resumes an interrupted or failed batch.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--ops", required=True, help="comma-separated operations: jpg,png,webp,avif,tiff,denoise,metadata")
     p.add_argument("--params", default=None, help='JSON object keyed by op, e.g. \'{"webp":{"quality":80}}\'')

@@ -56,7 +56,7 @@ def plan_batch(
 ) -> BatchPlan:
     validate_template(options.naming_template)
     plan = BatchPlan(batch_id=uuid.uuid4().hex)
-    requeue: list[str] = []
+    requeue: dict[str, NewJob] = {}  # failed job id -> the new job to make if it cannot be re-queued
     for seq, path in enumerate(files, start=1):
         try:
             check_same_format(path.name, list(request.operations))
@@ -64,6 +64,16 @@ def plan_batch(
             plan.rejected.append((path, exc.detail))
             continue
         key = dedupe_key(path, request, options)
+        new_job = NewJob(
+            input_path=str(path.resolve()),
+            operations=[op.value for op in request.operations],
+            params=request.params,
+            options=options,
+            batch_id=plan.batch_id,
+            seq=seq,
+            request_id=request_id,
+            dedupe_key=key,
+        )
         if not force:
             existing = store.find_by_dedupe_key(key)
             if existing is not None:
@@ -71,28 +81,21 @@ def plan_batch(
                     plan.adopted.append(existing)
                     continue
                 if existing.status in (JobStatus.FAILED, JobStatus.CANCELLED) and existing.backend == "local":
-                    requeue.append(existing.id)
+                    requeue[existing.id] = new_job
                     continue
                 if existing.status.is_success and all(
                     Path(o.path).exists() for o in existing.outputs
                 ):
                     plan.already_done.append(existing)
                     continue
-        plan.new_jobs.append(
-            NewJob(
-                input_path=str(path.resolve()),
-                operations=[op.value for op in request.operations],
-                params=request.params,
-                options=options,
-                batch_id=plan.batch_id,
-                seq=seq,
-                request_id=request_id,
-                dedupe_key=key,
-            )
-        )
+        plan.new_jobs.append(new_job)
     if requeue:
-        store.retry_failed(job_ids=requeue)
-        plan.adopted.extend(store.get_many(requeue))
+        store.retry_failed(job_ids=list(requeue))
+        for job in store.get_many(list(requeue)):
+            if job.status == JobStatus.PENDING:
+                plan.adopted.append(job)
+            else:  # not re-queued (a later job already did this work): plan it afresh
+                plan.new_jobs.append(requeue[job.id])
     if plan.adopted:
         store.reassign_batch([j.id for j in plan.adopted], plan.batch_id)
     return plan
