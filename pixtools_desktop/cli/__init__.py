@@ -48,10 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
     from pixtools_desktop.core.logs import setup_logging
     from pixtools_desktop.core.settings import load_settings
-
-    import multiprocessing
 
     multiprocessing.freeze_support()  # frozen (PyInstaller) builds: let spawned workers run
     argv = list(sys.argv[1:] if argv is None else argv)

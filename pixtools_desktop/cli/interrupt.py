@@ -27,7 +27,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 from pixtools_desktop.cli.exits import EXIT_INTERRUPTED
 
@@ -71,12 +72,12 @@ def _flush() -> None:
     for handler in logging.getLogger().handlers:
         try:
             handler.flush()
-        except Exception:  # noqa: BLE001 - leaving anyway
+        except Exception:  # leaving anyway
             pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except Exception:  # noqa: BLE001 - e.g. a closed pipe
+        except Exception:  # e.g. a closed pipe
             pass
 
 
@@ -119,7 +120,7 @@ def stop_and_exit(store=None, stop: Callable[[], object] | None = None, *, messa
             try:
                 n = requeue_held_jobs(store)
                 log.info("re-queued interrupted jobs", extra={"count": n})
-            except Exception:  # noqa: BLE001 - recovered from the dead claim by the next run
+            except Exception:  # the next run recovers the dead process's claims
                 pass
 
         _bounded(requeue, REQUEUE_TIMEOUT_S)

@@ -79,10 +79,13 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_retry(args: argparse.Namespace) -> int:
-    from pixtools_desktop.core.runner import LocalRunner
-
     from pixtools_desktop.cli import interrupt
-    from pixtools_desktop.cli.exits import EXIT_USAGE, DatabaseDiskFull, raise_if_db_full
+    from pixtools_desktop.cli.exits import (
+        EXIT_USAGE,
+        DatabaseDiskFull,
+        raise_if_db_full,
+    )
+    from pixtools_desktop.core.runner import LocalRunner
 
     with _store(args) as store:
         store.recover_interrupted()
