@@ -39,9 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-    from pixtools_desktop.cli import (
-        process_extras,  # the cloud and remote layers add their flags
-    )
+    from pixtools_desktop.cli import process_extras  # the cloud and remote layers add their flags
 
     process_extras.add_arguments(p)
 

@@ -51,7 +51,7 @@ def _wait_mid_denoise(db, proc, timeout: float = 120.0) -> None:
                     time.sleep(1.0)  # well inside the (x8, one-tile) denoise
                     assert [s for _, s, _ in job_rows(db)] == ["PROCESSING"], "the tile finished too soon"
                     return
-            except Exception as exc:
+            except Exception as exc:  # a locked database while it writes: poll again
                 if "locked" not in str(exc) and "no such table" not in str(exc):
                     raise
         time.sleep(0.05)
