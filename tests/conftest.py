@@ -33,6 +33,52 @@ def require_testdata(*parts: str) -> Path:
     return path
 
 
+# --- shared test data: say at the start what is missing and what it skips (area: cli / set-up)
+SHARED_DATA = {
+    ("weights",): "DnCNN weights: every denoise test (tests/ml, the CLI Ctrl+C test, serve's denoise)",
+    ("testsets", "CBSD68"): "CBSD68 photos: most engine, CLI, server, remote, cloud and window tests",
+    ("testsets", "Kodak24"): "Kodak24 photos: denoise quality, the CLI rerun and Ctrl+C tests",
+    ("exif",): "camera JPEGs: EXIF metadata and orientation tests",
+}
+_skipped_for_data: list[str] = []
+
+
+def missing_shared_data() -> list[tuple[Path, str]]:
+    root = testdata_root()
+    return [(root.joinpath(*parts), what) for parts, what in SHARED_DATA.items() if not root.joinpath(*parts).exists()]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"shared test data: {testdata_root()}"] if not missing_shared_data() else []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The banner is written even under -q (pytest's header is not)."""
+    missing = missing_shared_data()
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not missing or tr is None:
+        return
+    ci = os.environ.get("CI") == "true"
+    tr.write_sep("!", "SHARED TEST DATA MISSING", red=True)
+    tr.write_line(f"under {testdata_root()} (set PIXTOOLS_TESTDATA; see the README's 'Test data'):")
+    for path, what in missing:
+        tr.write_line(f"  missing {path}  ->  {what}", red=True)
+    tr.write_line("  CI=true: those tests FAIL." if ci else "  Those tests are SKIPPED: a green run does not cover them.")
+    tr.write_sep("!", red=True)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple) and "shared test data missing" in str(report.longrepr[2]):
+        _skipped_for_data.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if _skipped_for_data:
+        terminalreporter.write_sep(
+            "!", f"{len(_skipped_for_data)} tests SKIPPED because shared test data is missing (see the start)", red=True
+        )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_data_untouched():
     """Fail the run if any test wrote into the shared data (outputs default to *next to the input*)."""

@@ -48,10 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
     from pixtools_desktop.core.logs import setup_logging
     from pixtools_desktop.core.settings import load_settings
-
-    import multiprocessing
 
     multiprocessing.freeze_support()  # frozen (PyInstaller) builds: let spawned workers run
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -68,7 +68,39 @@ def main(argv: list[str] | None = None) -> int:
         return run_self_test()
     if not getattr(args, "command", None):
         return _launch_gui([])
-    return int(args.func(args) or 0)
+    return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """Run a sub-command; a closed pipe, Ctrl+C or a full database disk end it with one line (cli/exits.py)."""
+    from pixtools_desktop.cli import exits, interrupt
+
+    # A log file on a full disk must not print "--- Logging error ---" tracebacks over the summary.
+    logging.raiseExceptions = False
+    if args.command != "serve":  # a server keeps its own threads and uvicorn's graceful Ctrl+C
+        exits.watch_worker_threads()
+        interrupt.install()
+    try:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return code
+    except BrokenPipeError:
+        exits.silence_stdout()
+        return exits.EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        interrupt.stop_and_exit(message="Interrupted.")
+    except Exception as exc:
+        import sqlite3
+
+        if isinstance(exc, exits.DatabaseDiskFull):
+            exits.say(str(exc))
+            return exits.EXIT_USAGE
+        if isinstance(exc, sqlite3.Error) and exits.is_disk_full(exc):
+            from pixtools_desktop.cli.store_access import db_path
+
+            exits.say(str(exits.DatabaseDiskFull(db_path(args.settings))))
+            return exits.EXIT_USAGE
+        raise
 
 
 def _launch_gui(files: list[str]) -> int:

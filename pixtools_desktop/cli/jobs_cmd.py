@@ -26,14 +26,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _store(args):
-    from pixtools_desktop.core.paths import default_db_path
-    from pixtools_desktop.core.store import JobStore
+    from pixtools_desktop.cli.store_access import open_store
 
-    return JobStore(args.settings.db_path or default_db_path())
+    return open_store(args.settings)
+
+
+def _find(store, given: str):
+    """A job by its id or an unambiguous prefix of it (as `git show` takes a short hash)."""
+    job = store.get(given)
+    if job is not None or not given:
+        return job, []
+    pattern = given.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = store.query("SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at LIMIT 6", (pattern,))
+    if len(rows) == 1:
+        return store.get(rows[0]["id"]), []
+    return None, [r["id"] for r in rows]
 
 
 def run_list(args: argparse.Namespace) -> int:
     with _store(args) as store:
+        store.recover_interrupted()  # a job held by a process that is gone is queued, not "PROCESSING"
         jobs = store.list_jobs(status=args.status.upper() if args.status else None, limit=args.limit, newest_first=True)
     if args.json:
         from pixtools_desktop.cli.process_cmd import job_summary
@@ -50,7 +62,12 @@ def run_show(args: argparse.Namespace) -> int:
     from pixtools_desktop.cli.process_cmd import job_summary
 
     with _store(args) as store:
-        job = store.get(args.job_id)
+        job, candidates = _find(store, args.job_id)
+        if job is None and candidates:
+            more = ", …" if len(candidates) > 5 else ""
+            print(f"pixtools: job id prefix {args.job_id!r} is ambiguous: it matches "
+                  f"{', '.join(candidates[:5])}{more}; give more characters", file=sys.stderr)
+            return 2
         if job is None:
             print(f"pixtools: Job {args.job_id} not found", file=sys.stderr)
             return 1
@@ -62,19 +79,37 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_retry(args: argparse.Namespace) -> int:
+    from pixtools_desktop.cli import interrupt
+    from pixtools_desktop.cli.exits import (
+        EXIT_USAGE,
+        DatabaseDiskFull,
+        raise_if_db_full,
+    )
     from pixtools_desktop.core.runner import LocalRunner
 
     with _store(args) as store:
         store.recover_interrupted()
+        superseded = store.superseded_failures()
         n = store.retry_failed()
         print(f"{n} job(s) queued again")
+        if superseded:
+            print(f"{len(superseded)} failed job(s) left as they are: a later run already did the same work")
         if args.no_run or n == 0:
             return 0
-        with LocalRunner(store, args.settings) as runner:
-            runner.wait_idle()
+        runner = LocalRunner(store, args.settings)
+        runner.start()
+        try:
+            while not runner.wait_idle(timeout=0.5):
+                raise_if_db_full(store.path)
+        except KeyboardInterrupt:
+            interrupt.stop_and_exit(store, runner.stop)
+        except DatabaseDiskFull as exc:
+            interrupt.stop_and_exit(None, runner.stop, message=f"pixtools: {exc}", code=EXIT_USAGE)
+        finally:
+            runner.stop()  # reached only when idle (or on an error): quick
         counts = store.count_by_status()
         print(f"{counts['COMPLETED'] + counts['COMPLETED_WEBHOOK_FAILED']} completed, {counts['FAILED']} failed in history")
-        return 1 if counts["FAILED"] else 0
+        return 1 if counts["FAILED"] - len(superseded) > 0 else 0
 
 
 def run_clear(args: argparse.Namespace) -> int:

@@ -1,7 +1,9 @@
 """`pixtools process`: run a batch headless with a progress bar and a summary.
 
 Exit code 0 when every file succeeded (or was already done), 1 when any
-failed, 2 for a request that is invalid as a whole (bad --ops or --params).
+failed, 2 for a request that cannot run as a whole (bad --ops or --params, a
+missing path, no images found, the denoise model missing, the job database's
+disk full), 130 after Ctrl+C. See cli/exits.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwriteP
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("process", help="process files and folders headless",
-                       description="Process images: convert, resize, extract metadata, denoise.")
+                       description="Process images: convert, resize, extract metadata, denoise.",
+                       epilog="exit codes: 0 all done, 1 some files failed, 2 nothing could run (bad options, a "
+                       "missing path, no images, no denoise model, the job database's disk full), 130 Ctrl+C. "
+                       "Running the same command again resumes an interrupted or failed batch.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--ops", required=True, help="comma-separated operations: jpg,png,webp,avif,tiff,denoise,metadata")
     p.add_argument("--params", default=None, help='JSON object keyed by op, e.g. \'{"webp":{"quality":80}}\'')
@@ -68,39 +73,63 @@ def job_summary(job: Job) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pixtools_desktop.core.batch import plan_batch
+    from pixtools_desktop.cli import preflight
+    from pixtools_desktop.cli.exits import EXIT_USAGE, say
     from pixtools_desktop.core.inputs import collect_inputs
-    from pixtools_desktop.core.logs import log_context, new_request_id
     from pixtools_desktop.core.ops import validate_request
-    from pixtools_desktop.core.paths import default_db_path
-    from pixtools_desktop.core.store import JobStore
+    from pixtools_desktop.core.outputs import validate_template
 
     settings = args.settings
     if args.workers:
         settings.workers = args.workers
     ops = [o.strip() for o in args.ops.split(",") if o.strip()]
     try:
+        preflight.check_op_names(ops)
         request = validate_request(ops, args.params, None)
         options = _options(args)
-        from pixtools_desktop.core.outputs import validate_template
-
         validate_template(options.naming_template)
+        preflight.check_paths(args.paths)
+        collected = collect_inputs(args.paths, recursive=args.recursive)
+        preflight.check_not_empty(args.paths, collected, recursive=args.recursive)
     except ValidationError as exc:
-        print(f"pixtools: {exc.detail}", file=sys.stderr)
-        return 2
-    collected = collect_inputs(args.paths, recursive=args.recursive)
+        say(exc.detail)
+        return EXIT_USAGE
+    except preflight.PreflightError as exc:
+        say(str(exc))
+        return EXIT_USAGE
+    for note in preflight.empty_folder_notes(args.paths, collected, recursive=args.recursive):
+        say(note)
+    return _run_planned(args, settings, request, options, collected)
+
+
+def _run_planned(args, settings, request, options, collected) -> int:
+    from pixtools_desktop.cli import interrupt, preflight
+    from pixtools_desktop.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, say
+    from pixtools_desktop.cli.store_access import open_store
+    from pixtools_desktop.core.batch import plan_batch
+    from pixtools_desktop.core.logs import log_context, new_request_id
+
     request_id = new_request_id()
-    store = JobStore(settings.db_path or default_db_path())
+    store = open_store(settings)
     try:
+        backend = _make_backend(args, store, settings)
+        if isinstance(backend, LocalBatchBackend) and "denoise" in request.operations:
+            try:
+                preflight.check_denoise_model(settings)
+            except preflight.PreflightError as exc:
+                say(str(exc))
+                return EXIT_USAGE
         with log_context(request_id=request_id):
             store.recover_interrupted()
             plan = plan_batch(store, collected.files, request, options, request_id=request_id, force=args.force)
-            backend = _make_backend(args, store, settings)
+            _sweep_adopted(plan)
             jobs = backend.run_batch(plan, show_progress=not (args.no_progress or args.json))
             from pixtools_desktop.cli import process_extras
 
             process_extras.finalize(args, store, settings, jobs)
             jobs = store.get_many([j.id for j in jobs])
+    except KeyboardInterrupt:
+        interrupt.stop_and_exit(store)
     finally:
         store.close()
 
@@ -119,7 +148,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2, default=str))
     else:
         _print_summary(summary, jobs, plan)
-    return 1 if summary["failed"] else 0
+    return EXIT_FAILED if summary["failed"] else EXIT_OK
+
+
+def _sweep_adopted(plan) -> None:
+    """Temporary files an interrupted attempt of an adopted job left beside its outputs."""
+    from pixtools_desktop.core.outputs import output_dir_for, sweep_temp_files
+
+    for job in plan.adopted:
+        if job.status == JobStatus.PENDING:
+            sweep_temp_files(output_dir_for(Path(job.input_path), job.options.output_dir), tag=job.id[:8])
 
 
 def _make_backend(args, store, settings):
@@ -151,27 +189,37 @@ def run_batch_on(backend, store, plan, finish_hooks: list, *, show_progress: boo
 
     Shared by the local engine and the remote backend so both behave alike on Ctrl+C.
     """
+    from pixtools_desktop.cli import interrupt
+    from pixtools_desktop.cli.exits import EXIT_USAGE, DatabaseDiskFull, is_disk_full
+
     for hook in finish_hooks:
         backend.add_finish_hook(hook)
     backend.start()
     try:
         backend.submit(plan.new_jobs)
         _wait_with_progress(store, plan.batch_id, show_progress)
-    except KeyboardInterrupt:
-        print("\nInterrupted: unfinished jobs stay queued; run the same command again to resume.", file=sys.stderr)
-        raise
-    finally:
+    except KeyboardInterrupt:  # never unwind through a 60 s stop(): see cli/interrupt.py
+        interrupt.stop_and_exit(store, backend.stop)
+    except Exception as exc:
+        if is_disk_full(exc):  # the job database's disk: the store cannot record anything more
+            interrupt.stop_and_exit(None, backend.stop, message=f"pixtools: {DatabaseDiskFull(store.path)}",
+                                    code=EXIT_USAGE)
         backend.stop()
+        raise
+    backend.stop()
     return store.list_jobs(batch_id=plan.batch_id)
 
 
 def _wait_with_progress(store, batch_id: str, show: bool) -> None:
     from tqdm import tqdm
 
+    from pixtools_desktop.cli.exits import raise_if_db_full
+
     total = sum(store.count_by_status(batch_id=batch_id).values())
     bar = tqdm(total=total, unit="img", disable=not show or total == 0, file=sys.stderr, dynamic_ncols=True)
     try:
         while True:
+            raise_if_db_full(store.path)
             counts = store.count_by_status(batch_id=batch_id)
             finished = sum(counts[s.value] for s in JobStatus if s.is_final)
             bar.set_postfix(failed=counts["FAILED"], refresh=False)

@@ -101,7 +101,7 @@ def test_folder_recursion_skipped_files_and_text_summary(run_cli, photo_dir, tmp
 def test_invalid_request_is_exit_2_with_the_api_message(run_cli, photo_dir):
     proc = run_cli("process", str(photo_dir), "--ops", "sepia")
     assert proc.returncode == 2
-    assert "Invalid operations: 'sepia' is not a valid OperationType" in proc.stderr
+    assert "unknown operation 'sepia'; valid operations: jpg, png, webp, avif, denoise, metadata, tiff" in proc.stderr
     proc = run_cli("process", str(photo_dir), "--ops", "png", "--params", '{"png":{"quality":3}}')
     assert proc.returncode == 2 and "only supported for jpg/webp" in proc.stderr
 

@@ -405,7 +405,14 @@ class JobStore:
         return bool(rows and rows[0]["cancel_requested"])
 
     def retry_failed(self, *, batch_id: str | None = None, job_ids: list[str] | None = None) -> int:
-        """FAILED and CANCELLED jobs go back to PENDING with a fresh attempt budget."""
+        """FAILED and CANCELLED jobs go back to PENDING with a fresh attempt budget.
+
+        Failures a later run has already redone (`superseded_failures`) stay as
+        they are: retrying them would only write `photo_op (2).ext` beside the
+        file that run made. Outputs a failed job recorded are kept, so the
+        engine reuses the ones that landed.
+        """
+        skip = set(self.superseded_failures(batch_id=batch_id, job_ids=job_ids))
         sql = (
             "UPDATE jobs SET status = 'PENDING', attempts = 0, error_message = NULL, error_code = NULL, progress = 0, "
             "not_before = 0, cancel_requested = 0, finished_at = NULL, updated_at = ? "
@@ -418,8 +425,35 @@ class JobStore:
         if job_ids is not None:
             sql += f" AND id IN ({','.join('?' * len(job_ids))})"
             args += job_ids
+        if skip:
+            sql += f" AND id NOT IN ({','.join('?' * len(skip))})"
+            args += sorted(skip)
         with self.transaction() as conn:
             return conn.execute(sql, args).rowcount
+
+    def superseded_failures(self, *, batch_id: str | None = None, job_ids: list[str] | None = None) -> list[str]:
+        """FAILED/CANCELLED jobs whose same file and request a job created after them has completed."""
+        sql = (
+            "SELECT f.id, f.operations AS fo, f.params AS fp, f.options AS fopt, "
+            "s.operations AS so, s.params AS sp, s.options AS sopt FROM jobs f JOIN jobs s "
+            "ON s.input_path = f.input_path AND s.id != f.id AND s.created_at > f.created_at "
+            "AND s.status IN ('COMPLETED','COMPLETED_WEBHOOK_FAILED') WHERE f.status IN ('FAILED','CANCELLED')"
+        )
+        args: list[Any] = []
+        if batch_id is not None:
+            sql += " AND f.batch_id = ?"
+            args.append(batch_id)
+        if job_ids is not None:
+            if not job_ids:
+                return []
+            sql += f" AND f.id IN ({','.join('?' * len(job_ids))})"
+            args += job_ids
+        out: list[str] = []
+        for r in self.query(sql, args):
+            same = all(json.loads(r[a]) == json.loads(r[b]) for a, b in (("fo", "so"), ("fp", "sp"), ("fopt", "sopt")))
+            if same and r["id"] not in out:
+                out.append(r["id"])
+        return out
 
     def recover_interrupted(self) -> list[str]:
         """Re-queue jobs left PROCESSING by a process that died (crash, kill -9, power cut)."""
