@@ -62,6 +62,8 @@ class Settings:
     backend_url: str | None = None
     poll_interval: float = 2.0
     download_archive: bool = False
+    # --- run state (sched): photos added while the queue is idle start without pressing Start
+    auto_start: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
