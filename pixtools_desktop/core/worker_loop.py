@@ -18,6 +18,7 @@ from typing import Callable
 log = logging.getLogger(__name__)
 
 DEFAULT_POLL_S = 0.5  # an idle worker looks again at least this often (rows another process added)
+ERROR_BACKOFF_S = 0.5  # after a step raised (e.g. the database briefly locked)
 
 
 class WorkerLoop:
@@ -97,7 +98,7 @@ class WorkerLoop:
                 did = self._step(lane)
             except Exception:  # noqa: BLE001 - never lose a worker (e.g. database briefly locked)
                 log.exception("worker step failed", extra={"worker": self.name, "lane": lane})
-                self.stopping.wait(self.poll_s)
+                self.stopping.wait(ERROR_BACKOFF_S)
                 continue
             if not did:
                 self.idle(lane)
