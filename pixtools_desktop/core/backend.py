@@ -11,7 +11,8 @@ A Qt front end re-emits them as queued signals; nothing here touches Qt.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+from collections.abc import Callable
 
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.store import JobStore, NewJob

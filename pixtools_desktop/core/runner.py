@@ -15,7 +15,8 @@ import logging
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pixtools_desktop.core.backend import JobEvents, JobListener, remove_jobs, retry_jobs
 from pixtools_desktop.core.engine import default_denoiser_factory, run_job
@@ -24,6 +25,9 @@ from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
 from pixtools_desktop.core.worker_loop import WorkerLoop
+
+if TYPE_CHECKING:
+    from pixtools_desktop.core.procpool import ProcessPool
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +58,12 @@ class LocalRunner:
         self.batch_ids = batch_ids  # None: every local job in the store
         self.denoiser_factory = denoiser_factory
         self.events = JobEvents()
-        self._loop = WorkerLoop("pixtools", self._step, next_due=store.next_wakeup, poll_s=IDLE_POLL_S)
+        self._loop = WorkerLoop("pixtools", self._step, next_due=self._next_due, poll_s=IDLE_POLL_S)
         self._paused = threading.Event()
         self._cancelled: set[str] = set()  # fast path: checked at every cancel point without a query
         self._busy = 0
         self._busy_lock = threading.Lock()
-        self._procs = None  # ProcessPool for the std lane, made at start()
+        self._procs: ProcessPool | None = None  # worker processes for the std lane, made at start()
 
     # ---------------------------------------------------------------- hooks
     def add_listener(self, listener: JobListener) -> None:
@@ -134,7 +138,7 @@ class LocalRunner:
             self._procs.close()
             self._procs = None
 
-    def __enter__(self) -> "LocalRunner":
+    def __enter__(self) -> LocalRunner:
         self.start()
         return self
 
@@ -178,6 +182,9 @@ class LocalRunner:
             if job is not None:
                 return job
         return None
+
+    def _next_due(self, lane: str) -> float | None:
+        return None if self._paused.is_set() else self.store.next_wakeup(lane)
 
     def _step(self, lane: str) -> bool:
         if self._paused.is_set():

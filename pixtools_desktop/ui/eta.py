@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 MIN_SPAN = 0.1  # of a job's progress before its live rate counts
 MIN_SPAN_S = 0.5

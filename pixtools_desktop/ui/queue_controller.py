@@ -19,7 +19,8 @@ and "this run" (`RunTracker`). Rules it keeps:
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
@@ -36,6 +37,9 @@ from pixtools_desktop.ui.eta import Work, lane_of, megapixels, work_key
 from pixtools_desktop.ui.queue_model import QueueModel
 from pixtools_desktop.ui.run_tracker import RunSummary, RunTracker
 from pixtools_desktop.ui.tasks import start_task
+
+if TYPE_CHECKING:
+    from pixtools_desktop.cloud.service import SinkService
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +79,9 @@ class QueueController(QObject):
         self.run = RunTracker()
         self.running = False  # the queue runs (backend resumed)
         self.last_summary: RunSummary | None = None
-        self.backend = None
+        self.backend: Any = None  # a core.backend.Backend once install_backend ran
         self.backend_note = ""
-        self.sinks = None
+        self.sinks: SinkService | None = None
         self._staged: list[str] = []  # added while not running: re-planned with the choice at Start
         self._start_after_restage = False
         self._tasks: list = []

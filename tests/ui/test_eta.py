@@ -37,11 +37,11 @@ def test_estimating_until_there_is_a_basis_then_from_megapixels():
         run.progress(ids[0], 0.02 + step * 0.098)
         etas.append(run.eta_seconds())
     truth = [35 * (1 - (0.02 + s * 0.098)) + 11 * 35 for s in range(1, 10)]
-    known = [(e, t) for e, t in zip(etas, truth) if e is not None]
+    known = [(e, t) for e, t in zip(etas, truth, strict=False) if e is not None]
     assert len(known) >= 7  # a basis within the first job
     for e, t in known:
         assert abs(e - t) / t < 0.15, (e, t)  # within 15 % of the truth, never 15 min for 7 min of work
-    assert all(b <= a for a, b in zip([e for e, _ in known], [e for e, _ in known][1:]))  # it never climbs
+    assert all(b <= a for a, b in zip([e for e, _ in known], [e for e, _ in known][1:], strict=False))  # it never climbs
     clock.t += 3.5
     rate = run.job_finished(ids[0], "COMPLETED", "a.png", None)
     assert rate is not None and abs(rate - 70.0) / 70 < 0.1  # 35 s per 0.5 MP, model loading excluded

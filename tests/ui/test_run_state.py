@@ -22,7 +22,8 @@ def test_run_button_says_start_pause_resume_and_new_files_wait_for_start(make_wi
     w = make_window(settings=settings)
     button = w.buttons["start"]
     on_gui_thread = []
-    w.bridge.finished.connect(lambda *a: on_gui_thread.append(QThread.currentThread() is QApplication.instance().thread()))
+    gui = QApplication.instance().thread()
+    w.bridge.finished.connect(lambda *a: on_gui_thread.append(QThread.currentThread() is gui))
     choose(w, ["avif", "jpg"])
     _add(qtbot, w, photos, 8)
     assert button.text() == "Start" and not w.running
