@@ -303,7 +303,8 @@ class QueueController(QObject):
         self.stateChanged.emit()
 
     def retry(self, ids: list[str] | None = None) -> int:
-        """Failed and cancelled jobs run again (the queue starts if it was idle; a paused run stays paused)."""
+        """Failed and cancelled jobs run again: an idle queue starts (with whatever else waits, as Start
+        does), a running one takes them in, a paused run stays paused (its button says Resume)."""
         ids = ids if ids is not None else self.model.ids_with_status(*RETRYABLE)
         if not ids:
             return 0
@@ -314,10 +315,8 @@ class QueueController(QObject):
         if self.run.active:
             self.run.add(ids)
         else:
-            self.running = True
-            self.run.begin(ids)
-            self._measure([i for i in ids if i not in self.run.work])
-            self.backend.resume()
+            self.model.flush()  # the model knows they wait again before the run collects its jobs
+            self.start()
         self.message.emit(f"Retrying {len(ids):,} job(s)", 5000)
         self.stateChanged.emit()
         return n
