@@ -27,6 +27,7 @@ from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.logs import log_context, redact
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore
+from pixtools_desktop.core.worker_loop import WorkerLoop
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,7 @@ class SinkService:
         self.upload_workers = upload_workers
         self.webhook_workers = webhook_workers
         self.transfer_config = transfer_config or s3.transfer_config()
-        self._wake = threading.Condition()
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._loop = WorkerLoop("pixtools-sink", self._step, next_due=self._next_due, poll_s=IDLE_POLL_S)
         self._clients: dict[str | None, Any] = {}
         self._clients_lock = threading.Lock()
         self._http: httpx.Client | None = None
@@ -72,26 +71,17 @@ class SinkService:
     # ------------------------------------------------------------ control
     def start(self) -> None:
         """Re-queue rows a dead process left in flight, then start the workers."""
-        if self._threads:
+        if self._loop.running:
             return
-        self._stopping.clear()
         recovered = uploads.recover_interrupted(self.store) + outbox.recover_interrupted(self.store)
         if recovered:
             log.info("resumed interrupted uploads/deliveries", extra={"count": len(recovered)})
         self._http = httpx.Client(follow_redirects=False, timeout=self.config.webhook_timeout)
-        lanes = ["upload"] * self.upload_workers + ["webhook"] * self.webhook_workers
-        for i, lane in enumerate(lanes):
-            t = threading.Thread(target=self._loop, args=(lane,), name=f"pixtools-sink-{lane}-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        self._loop.start(["upload"] * self.upload_workers + ["webhook"] * self.webhook_workers)
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Stop claiming; an upload or delivery in flight finishes (each is bounded by its timeouts)."""
-        self._stopping.set()
-        self.wake()
-        for t in self._threads:
-            t.join(timeout)
-        self._threads.clear()
+        self._loop.stop(timeout)
         if self._http is not None:
             self._http.close()
             self._http = None
@@ -104,8 +94,12 @@ class SinkService:
         self.stop()
 
     def wake(self) -> None:
-        with self._wake:
-            self._wake.notify_all()
+        self._loop.wake()
+
+    @property
+    def alive(self) -> bool:
+        """Every worker thread started and running (health checks)."""
+        return self._loop.alive
 
     # ------------------------------------------------------------ the finish hook
     def hook(self, job: Job) -> None:
@@ -164,28 +158,15 @@ class SinkService:
                 client = self._clients[endpoint_url] = s3.make_client(target)
             return client
 
-    def _idle(self, next_due: float | None) -> None:
-        timeout = IDLE_POLL_S
-        if next_due is not None:
-            timeout = max(0.01, min(timeout, next_due - time.time()))
-        with self._wake:
-            self._wake.wait(timeout)
+    def _next_due(self, lane: str) -> float | None:
+        if lane == "upload":
+            return uploads.next_due(self.store)
+        with self._busy_lock:
+            busy = set(self._busy_hosts)
+        return outbox.next_due(self.store, busy)  # a row for a host another worker is sending to is not due here
 
-    def _loop(self, lane: str) -> None:
-        while not self._stopping.is_set():
-            try:
-                did = self._step_upload() if lane == "upload" else self._step_webhook()
-            except Exception:  # noqa: BLE001 - e.g. database briefly locked; the row is recovered later
-                log.exception("sink worker step failed", extra={"lane": lane})
-                did = False
-                self._stopping.wait(IDLE_POLL_S)
-            if not did:
-                if lane == "upload":
-                    self._idle(uploads.next_due(self.store))
-                else:
-                    with self._busy_lock:
-                        busy = set(self._busy_hosts)
-                    self._idle(outbox.next_due(self.store, busy))
+    def _step(self, lane: str) -> bool:
+        return self._step_upload() if lane == "upload" else self._step_webhook()
 
     def _step_upload(self) -> bool:
         row = uploads.claim_next(self.store)

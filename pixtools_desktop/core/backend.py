@@ -1,7 +1,7 @@
 """The interface every backend offers, so front ends never care which one runs.
 
-`LocalRunner` (threads, this machine), the window's Qt scheduler, and
-`RemoteBackend` (a PixTools API server) all implement it. Events reach
+`LocalRunner` (threads on this machine; the window, the CLI and `serve` all
+use it) and `RemoteBackend` (a PixTools API server) implement it. Events reach
 listeners as `(event, job_id, payload)` from *worker* threads:
 "started" (payload: Job), "progress" (payload: float 0..1), "finished"
 (payload: the final Job), "status" (payload: Job, for any other change).
@@ -11,10 +11,11 @@ A Qt front end re-emits them as queued signals; nothing here touches Qt.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+from collections.abc import Callable
 
 from pixtools_desktop.core.jobs import Job
-from pixtools_desktop.core.store import NewJob
+from pixtools_desktop.core.store import JobStore, NewJob
 
 JobListener = Callable[[str, str, object], None]
 log = logging.getLogger(__name__)
@@ -73,3 +74,22 @@ class JobEvents:
             except Exception:  # noqa: BLE001
                 log.exception("finish hook failed")
         self.emit("finished", job.id, job)
+
+
+def retry_jobs(backend: Backend, store: JobStore, job_ids: list[str]) -> int:
+    """Failed and cancelled jobs back to the queue, for any backend (each picks PENDING rows up)."""
+    if not job_ids:
+        return 0
+    n = store.retry_failed(job_ids=job_ids)
+    backend.wake()
+    return n
+
+
+def remove_jobs(store: JobStore, job_ids: list[str]) -> list[str]:
+    """Forget the given jobs except running ones, which are returned (cancel them first)."""
+    running = [j.id for j in store.get_many(job_ids) if j.status.value == "PROCESSING"]
+    keep = set(running)
+    gone = [i for i in job_ids if i not in keep]
+    if gone:
+        store.delete(gone)
+    return running

@@ -1,8 +1,8 @@
 """Run one claimed job and record its outcome in the store.
 
-Shared by every scheduler (the thread runner used by the CLI and the server,
-and the Qt scheduler of the window), so retries, cancellation and error
-messages behave the same everywhere.
+Called by the one local runner (core/runner.py), which the window, the CLI
+and the server all use, so retries, cancellation and error messages behave
+the same everywhere.
 """
 
 from __future__ import annotations

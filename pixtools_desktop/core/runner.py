@@ -1,10 +1,12 @@
-"""Thread scheduler for headless front ends (CLI, `pixtools serve`).
+"""The one local scheduler: the window, the CLI and `pixtools serve` all run jobs on it.
 
-Standard ops run on a pool sized to the machine; jobs that need the model go
-to one dedicated model thread that owns the denoiser (loaded lazily, on that
-thread). Workers claim jobs from the store, so the store stays the truth and
-several processes can share one database. The window has its own Qt
-scheduler (QThreadPool + model QThread) over the same `execute_job`.
+Standard ops run on `workers` threads (or, with `isolate_jobs`, each thread
+drives a worker process); jobs that need the model go to one dedicated model
+thread, where the denoiser is loaded lazily by `denoiser_factory` the first
+time a denoise runs (torch lives in that thread only). Workers claim jobs
+from the store, so the store stays the truth and several processes can share
+one database. Events go to plain listeners from worker threads (see
+`core.backend`); the window adapts them to Qt signals in `ui/bridge.py`.
 """
 
 from __future__ import annotations
@@ -13,19 +15,23 @@ import logging
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from pixtools_desktop.core.backend import JobEvents, JobListener
+from pixtools_desktop.core.backend import JobEvents, JobListener, remove_jobs, retry_jobs
 from pixtools_desktop.core.engine import default_denoiser_factory, run_job
 from pixtools_desktop.core.executor import execute_job
-from pixtools_desktop.core.jobs import Job
+from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
+from pixtools_desktop.core.worker_loop import WorkerLoop
+
+if TYPE_CHECKING:
+    from pixtools_desktop.core.procpool import ProcessPool
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_S = 0.5  # also picks up jobs added by another process
-
 
 
 def default_worker_count(settings: Settings) -> int:
@@ -35,7 +41,7 @@ def default_worker_count(settings: Settings) -> int:
 
 
 class LocalRunner:
-    """Runs local jobs from a store on worker threads until stopped."""
+    """Runs local jobs from a store on worker threads until stopped (implements core.backend.Backend)."""
 
     def __init__(
         self,
@@ -52,13 +58,12 @@ class LocalRunner:
         self.batch_ids = batch_ids  # None: every local job in the store
         self.denoiser_factory = denoiser_factory
         self.events = JobEvents()
-        self._wake = threading.Condition()
-        self._stopping = threading.Event()
+        self._loop = WorkerLoop("pixtools", self._step, next_due=self._next_due, poll_s=IDLE_POLL_S)
         self._paused = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._cancelled: set[str] = set()  # fast path: checked at every cancel point without a query
         self._busy = 0
         self._busy_lock = threading.Lock()
-        self._procs = None  # ProcessPool for the std lane, made at start()
+        self._procs: ProcessPool | None = None  # worker processes for the std lane, made at start()
 
     # ---------------------------------------------------------------- hooks
     def add_listener(self, listener: JobListener) -> None:
@@ -70,21 +75,20 @@ class LocalRunner:
 
     # ---------------------------------------------------------------- control
     def start(self) -> None:
+        if self._loop.running:
+            return
         recovered = self.store.recover_interrupted()
         if recovered:
             log.info("re-queued interrupted jobs", extra={"count": len(recovered)})
-        if self.settings.isolate_jobs:
+        if self.settings.isolate_jobs and self._procs is None:
             from pixtools_desktop.core.procpool import ProcessPool
 
             self._procs = ProcessPool(self.workers)
             self._procs.prestart()
-        lanes = ["std"] * self.workers + ["model"]
-        for i, lane in enumerate(lanes):
-            t = threading.Thread(target=self._loop, args=(lane,), name=f"pixtools-{lane}-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        self._loop.start(["std"] * self.workers + ["model"])
 
     def submit(self, new_jobs: list[NewJob]) -> list[Job]:
+        """Thread-safe (the window adds jobs from an I/O thread)."""
         jobs = self.store.add_jobs(new_jobs)
         if self.batch_ids is not None:
             self.batch_ids.update(j.batch_id for j in jobs if j.batch_id)
@@ -92,8 +96,7 @@ class LocalRunner:
         return jobs
 
     def wake(self) -> None:
-        with self._wake:
-            self._wake.notify_all()
+        self._loop.wake()
 
     def pause(self) -> None:
         """Stop starting new jobs; running ones finish."""
@@ -108,21 +111,34 @@ class LocalRunner:
         return self._paused.is_set()
 
     def cancel(self, job_id: str) -> None:
-        self.store.request_cancel(job_id)
+        """A waiting job is cancelled at once (and reported finished); a running one stops at its
+        next cancel point (between tiles for denoise, between steps otherwise)."""
+        result = self.store.request_cancel(job_id)
+        if result == JobStatus.PROCESSING:
+            self._cancelled.add(job_id)
+        elif result == JobStatus.CANCELLED:
+            job = self.store.get(job_id)
+            if job is not None:
+                self.events.finished(job)
         self.wake()
 
+    def retry(self, job_ids: list[str]) -> int:
+        """Failed and cancelled jobs go back to the queue."""
+        return retry_jobs(self, self.store, job_ids)
+
+    def remove(self, job_ids: list[str]) -> list[str]:
+        """Forget finished or waiting jobs; returns the running ones, which are kept (cancel them first)."""
+        return remove_jobs(self.store, job_ids)
+
     def stop(self, timeout: float | None = 60.0) -> None:
-        """Stop taking work and wait for running jobs to reach a cancel point or finish."""
-        self._stopping.set()
-        self.wake()
-        for t in self._threads:
-            t.join(timeout)
-        self._threads.clear()
+        """Stop taking work; running jobs stop at their next cancel point (re-queued for the next start);
+        every thread is joined and the worker processes are closed."""
+        self._loop.stop(timeout)
         if self._procs is not None:
             self._procs.close()
             self._procs = None
 
-    def __enter__(self) -> "LocalRunner":
+    def __enter__(self) -> LocalRunner:
         self.start()
         return self
 
@@ -131,8 +147,21 @@ class LocalRunner:
 
     @property
     def busy(self) -> int:
+        """Jobs running right now."""
         with self._busy_lock:
             return self._busy
+
+    running_threads = busy
+
+    @property
+    def alive(self) -> bool:
+        """Every worker thread started and running (the server's health check)."""
+        return self._loop.alive
+
+    @property
+    def model_thread(self) -> threading.Thread | None:
+        threads = self._loop.threads("model")
+        return threads[0] if threads else None
 
     def wait_idle(self, batch_id: str | None = None, timeout: float | None = None, poll: float = 0.1) -> bool:
         """Block until no job of the batch is pending or processing."""
@@ -154,45 +183,34 @@ class LocalRunner:
                 return job
         return None
 
-    def _idle_wait(self, lane: str) -> None:
-        timeout = IDLE_POLL_S
-        wakeup = self.store.next_wakeup(lane)
-        if wakeup is not None:
-            timeout = max(0.01, min(timeout, wakeup - time.time()))
-        with self._wake:
-            self._wake.wait(timeout)
+    def _next_due(self, lane: str) -> float | None:
+        return None if self._paused.is_set() else self.store.next_wakeup(lane)
 
-    def _loop(self, lane: str) -> None:
+    def _step(self, lane: str) -> bool:
+        if self._paused.is_set():
+            return False
+        job = self._claim(lane)
+        if job is None:
+            return False
         factory = self.denoiser_factory if lane == "model" else None
         engine = self._procs.run if (lane == "std" and self._procs is not None) else run_job
-        while not self._stopping.is_set():
-            if self._paused.is_set():
-                with self._wake:
-                    self._wake.wait(IDLE_POLL_S)
-                continue
-            try:
-                job = self._claim(lane)
-            except Exception:  # noqa: BLE001 - e.g. database briefly locked by another process
-                log.exception("claim failed")
-                time.sleep(IDLE_POLL_S)
-                continue
-            if job is None:
-                self._idle_wait(lane)
-                continue
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            self.events.emit("started", job.id, job)
+            final = execute_job(
+                self.store,
+                job,
+                self.settings,
+                denoiser_factory=factory,
+                on_progress=lambda jid, f: self.events.emit("progress", jid, f),
+                is_cancelled=self._cancelled.__contains__,
+                is_shutting_down=self._loop.stopping.is_set,
+                engine=engine,
+            )
+            self._cancelled.discard(job.id)
+            self.events.finished(final)
+        finally:
             with self._busy_lock:
-                self._busy += 1
-            try:
-                self.events.emit("started", job.id, job)
-                final = execute_job(
-                    self.store,
-                    job,
-                    self.settings,
-                    denoiser_factory=factory,
-                    on_progress=lambda jid, f: self.events.emit("progress", jid, f),
-                    is_shutting_down=self._stopping.is_set,
-                    engine=engine,
-                )
-                self.events.finished(final)
-            finally:
-                with self._busy_lock:
-                    self._busy -= 1
+                self._busy -= 1
+        return True

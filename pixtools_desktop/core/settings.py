@@ -70,6 +70,8 @@ class Settings:
     serve_allow_private_webhooks: bool = False  # webhooks to loopback/private hosts (tests, lab setups)
     remote_stall_pending_s: float = 300.0  # a remote job not started for this long fails
     remote_stall_processing_s: float = 900.0  # a started one with no news for this long (x ops weight) fails
+    # --- run state (sched): photos added while the queue is idle start without pressing Start
+    auto_start: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -38,6 +38,7 @@ from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.logs import log_context, redact
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
+from pixtools_desktop.core.worker_loop import WorkerLoop
 from pixtools_desktop.remote import state
 from pixtools_desktop.remote.api import EXPIRED, FATAL, OFFLINE, ApiClient, RemoteError, normalize_base_url
 from pixtools_desktop.remote.precheck import prepare_upload
@@ -102,10 +103,8 @@ class RemoteBackend:
         self.stall_processing_s = float(stall_processing_s if stall_processing_s is not None
                                         else settings.remote_stall_processing_s)
         self.events = JobEvents()
-        self._wake = threading.Condition()
-        self._stopping = threading.Event()
+        self._loop = WorkerLoop("pixtools-remote", self._step_once, next_due=self._next_due, poll_s=IDLE_WAIT_S)
         self._paused = threading.Event()
-        self._threads: list[threading.Thread] = []
         self._offline_until = 0.0
         self._offline_streak = 0
         self._offline_lock = threading.Lock()
@@ -120,18 +119,11 @@ class RemoteBackend:
     def start(self) -> None:
         state.ensure_rows(self.store, self.base_url)
         state.due_now(self.store, self.base_url)
-        for i in range(self.workers):
-            t = threading.Thread(target=self._loop, name=f"pixtools-remote-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        self._loop.start(["net"] * self.workers)
 
     def stop(self, timeout: float | None = 60.0) -> None:
         """Stop polling; in-flight requests finish (bounded by the HTTP timeouts). Jobs stay queued."""
-        self._stopping.set()
-        self.wake()
-        for t in self._threads:
-            t.join(timeout)
-        self._threads.clear()
+        self._loop.stop(timeout)
         self.api.close()
 
     def submit(self, new_jobs: list[NewJob]) -> list[Job]:
@@ -166,8 +158,7 @@ class RemoteBackend:
         return self._paused.is_set()
 
     def wake(self) -> None:
-        with self._wake:
-            self._wake.notify_all()
+        self._loop.wake()
 
     def wait_idle(self, batch_id: str | None = None, timeout: float | None = None, poll: float = 0.05) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -187,32 +178,28 @@ class RemoteBackend:
             self.events.emit("status", job_id, job)
 
     # ---------------------------------------------------------------- workers
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            job_id = None
-            if time.time() >= self._offline_until:
-                try:
-                    job_id = state.claim_due(self.store, self.base_url, batch_ids=self.batch_ids,
-                                             submits_allowed=not self._paused.is_set())
-                except Exception:  # noqa: BLE001 - e.g. the database briefly locked by another process
-                    log.exception("remote claim failed")
-            if job_id is None:
-                self._idle_wait()
-                continue
-            try:
-                self._step(job_id)
-            except Exception:  # noqa: BLE001 - never lose a worker; the job is retried
-                log.exception("remote step crashed", extra={"job_id": job_id})
-                state.update(self.store, job_id, next_at=time.time() + self.max_poll_interval)
-            finally:
-                state.release(self.store, job_id)
+    def _step_once(self, lane: str) -> bool:
+        if time.time() < self._offline_until:
+            return False
+        try:
+            job_id = state.claim_due(self.store, self.base_url, batch_ids=self.batch_ids,
+                                     submits_allowed=not self._paused.is_set())
+        except Exception:  # noqa: BLE001 - e.g. the database briefly locked by another process
+            log.exception("remote claim failed")
+            return False
+        if job_id is None:
+            return False
+        try:
+            self._step(job_id)
+        except Exception:  # noqa: BLE001 - never lose a worker; the job is retried
+            log.exception("remote step crashed", extra={"job_id": job_id})
+            state.update(self.store, job_id, next_at=time.time() + self.max_poll_interval)
+        finally:
+            state.release(self.store, job_id)
+        return True
 
-    def _idle_wait(self) -> None:
-        timeout = IDLE_WAIT_S
-        due = max(self._offline_until, state.next_due(self.store, self.base_url) or time.time() + timeout)
-        timeout = max(0.01, min(timeout, due - time.time()))
-        with self._wake:
-            self._wake.wait(timeout)
+    def _next_due(self, lane: str) -> float:
+        return max(self._offline_until, state.next_due(self.store, self.base_url) or time.time() + IDLE_WAIT_S)
 
     def _step(self, job_id: str) -> None:
         job = self.store.get(job_id)

@@ -106,7 +106,7 @@ class Publisher:
 
     def alive(self) -> bool:
         services = [s for s in (self._uploads, self._hooks) if s is not None]
-        return all(s._threads and all(t.is_alive() for t in s._threads) for s in services)  # noqa: SLF001
+        return all(s.alive for s in services)
 
     # ------------------------------------------------------------ publishing
     def publish(self, job: Job, row, archive_path: str | None) -> None:

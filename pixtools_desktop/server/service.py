@@ -115,8 +115,7 @@ class ServeService:
         self.store.close()
 
     def workers_alive(self) -> bool:
-        runner_ok = bool(self.runner._threads) and all(t.is_alive() for t in self.runner._threads)
-        return runner_ok and self.publisher.alive()
+        return self.runner.alive and self.publisher.alive()
 
     # ------------------------------------------------------------ submit
     def find_idempotent(self, key: str) -> str | None:

@@ -1,9 +1,10 @@
 """The PySide6 window. Nothing below `ui` imports it.
 
 Modules (Qt ones are `qt_*`-free by name but all live here, above `core`):
-`app` (entry point, single instance), `main_window`, `queue_model` (the
-table model over the job store), `qt_scheduler` (local Backend on a
-QThreadPool plus one model QThread), `backend_factory`, `operations_panel`
+`app` (entry point, single instance), `main_window` (layout and wiring),
+`queue_controller` (run state and queue actions), `bridge` (the core
+backend's callbacks as queued signals), `queue_model` (the table model over
+the job store), `run_tracker` and `eta`, `backend_factory`, `operations_panel`
 and `presets`, `results_panel`, `compare_view`, `settings_dialog`,
 `health_panel`, `thumbnails`, `theme`, `eta`, `single_instance`.
 
@@ -25,7 +26,7 @@ that fails to import or build is skipped and logged, never fatal.
 Backend. ``backend_factory.make_backend(store, settings)`` returns the
 window's backend: ``settings.backend == "remote"`` tries
 ``pixtools_desktop.remote.backend.RemoteBackend(store, settings)``; anything
-else (or a build without the remote layer) gets the local Qt scheduler. Both
+else (or a build without the remote layer) gets the core `LocalRunner`. Both
 implement ``core.backend.Backend``; the window only uses that protocol plus
 the store.
 

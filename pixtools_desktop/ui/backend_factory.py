@@ -1,10 +1,8 @@
-"""Build the window's backend from the settings (local Qt scheduler or remote API)."""
+"""Build the window's backend from the settings (the core LocalRunner or a remote API server)."""
 
 from __future__ import annotations
 
 import logging
-
-from PySide6.QtCore import QObject
 
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore
@@ -12,7 +10,7 @@ from pixtools_desktop.core.store import JobStore
 log = logging.getLogger(__name__)
 
 
-def make_backend(store: JobStore, settings: Settings, parent: QObject | None = None):
+def make_backend(store: JobStore, settings: Settings):
     """Return `(backend, note)`: note is a sentence for the user when we fell back, else ''.
 
     `settings.backend == "remote"` uses `pixtools_desktop.remote.backend.RemoteBackend`
@@ -35,6 +33,6 @@ def make_backend(store: JobStore, settings: Settings, parent: QObject | None = N
                     note = f"The remote server URL is not valid ({exc}); jobs run on this computer."
     else:
         note = ""
-    from pixtools_desktop.ui.qt_scheduler import QtScheduler
+    from pixtools_desktop.core.runner import LocalRunner
 
-    return QtScheduler(store, settings, parent), note
+    return LocalRunner(store, settings), note

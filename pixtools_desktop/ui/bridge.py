@@ -1,9 +1,12 @@
-"""Backend events -> queued Qt signals on the GUI thread.
+"""Backend events -> queued Qt signals on the GUI thread: the one Qt adapter of the core.
 
-Backends call listeners `(event, job_id, payload)` from worker threads
-(core/backend.py). The bridge lives on the GUI thread and re-emits each event
-as a signal; since the emitting thread differs from the receivers' thread,
-Qt queues the call and the window's `@Slot`s run on the GUI thread.
+The backends (`core.runner.LocalRunner`, `remote.backend.RemoteBackend`) are
+Qt-free and call listeners `(event, job_id, payload)` from their plain worker
+threads (core/backend.py). The bridge is a QObject living on the GUI thread
+(napari's `_qt` layer does the same for its core): `listener` only emits, and
+since the emitting thread is not the bridge's thread Qt queues each call, so
+the receivers (`@Slot`s of `ui.queue_controller.QueueController`) run on the
+GUI thread. Nothing here decides anything.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """The main window: drop photos, choose what to do, watch the queue, see results.
 
+The window is layout and wiring. Run state and queue actions (start, pause,
+cancel, remove, retry, adding, the backend and its events, the run's
+summary and ETA) live in `QueueController`; the window shows what it says.
 Threads: the window only draws and dispatches. Adding files (walking
 folders, planning, inserting rows) runs on a small I/O pool; jobs run on the
-backend (`backend_factory`); backend events arrive through `BackendBridge`
-as queued signals and are applied to the model in 50 ms batches.
+backend (the core `LocalRunner` or a remote server); backend events arrive
+through the controller's `BackendBridge` as queued signals and are applied to
+the model in 50 ms batches.
 """
 
 from __future__ import annotations
@@ -34,18 +38,15 @@ from PySide6.QtWidgets import (
 from pixtools_desktop.core import paths
 from pixtools_desktop.core.errors import ErrorCode, ValidationError
 from pixtools_desktop.core.inputs import IMAGE_EXTENSIONS, count_images
-from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.settings import Settings, load_settings, save_settings
 from pixtools_desktop.core.store import JobStore
 from pixtools_desktop.ui import theme
-from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add
-from pixtools_desktop.ui.backend_factory import make_backend
-from pixtools_desktop.ui.bridge import BackendBridge
+from pixtools_desktop.ui.add_files import AddRequest, AddResult
+from pixtools_desktop.ui.queue_controller import QueueController
 from pixtools_desktop.ui.queue_model import JobIdRole, QueueModel
 from pixtools_desktop.ui.queue_view import QueueView
 from pixtools_desktop.ui.results_panel import ResultsPanel
-from pixtools_desktop.ui.run_tracker import RunSummary, RunTracker
-from pixtools_desktop.ui.tasks import start_task
+from pixtools_desktop.ui.run_tracker import RunSummary
 from pixtools_desktop.ui.thumbnails import ThumbnailLoader
 from pixtools_desktop.ui.window_chrome import build_header, build_summary_card
 
@@ -64,26 +65,21 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._closed = False
         self.skipped: list[tuple[str, str]] = []
-        self.last_summary: RunSummary | None = None
         self.notifications_sent: list[tuple[str, str]] = []
         self._tray: QSystemTrayIcon | None = None
-        self._add_signals: list = []
-        self._staged: list[str] = []
-        self._start_after_restage = False
         self.qsettings = QSettings(str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat)
 
         self.store = JobStore(self.settings.db_path or paths.default_db_path())
         self.thumbnails = ThumbnailLoader(self)
         self.model = QueueModel(self.store, self.thumbnails, self)
-        self.run = RunTracker()
         self._io_pool = QThreadPool(self)
         self._io_pool.setMaxThreadCount(1)  # adds run in order
-        self.bridge = BackendBridge(self)
-        self.bridge.started.connect(self._on_started)
-        self.bridge.progress.connect(self._on_progress)
-        self.bridge.finished.connect(self._on_finished)
-        self.bridge.status.connect(self._on_status)
-        self.model.countsChanged.connect(self._on_counts_changed)
+        self.queue = QueueController(self.store, self.settings, self.model, self._io_pool, self._current_choice, self)
+        self.queue.stateChanged.connect(self._refresh_controls)
+        self.queue.batchFinished.connect(self._on_batch_finished)
+        self.queue.added.connect(self._on_added)
+        self.queue.message.connect(self._show_message)
+        self.queue.problem.connect(self.show_problem)
         self.model.jobsChanged.connect(self._on_jobs_changed)
 
         self._build_ui()
@@ -91,54 +87,44 @@ class MainWindow(QMainWindow):
         theme.apply_theme(QApplication.instance(), self.settings.theme)
         self._restore_window_state()
 
-        self.backend_note = ""
-        self.backend = backend
-        self._install_backend(backend)
-        self.running = self.qsettings.value("queue/running", False, type=bool)
-        if self.running:
-            self.run.begin(self.model.ids_with_status("PENDING", "PROCESSING"))
-        else:
-            self.backend.pause()
-        self._start_sinks()
-        self.backend.start()
+        self.queue.install_backend(backend)
+        self.queue.begin(resume=self.qsettings.value("queue/running", False, type=bool))
         self._refresh_controls()
 
+    # ------------------------------------------------------------ the queue controller's state, for callers and tests
+    @property
+    def backend(self):
+        return self.queue.backend
+
+    @property
+    def bridge(self):
+        return self.queue.bridge
+
+    @property
+    def sinks(self):
+        return self.queue.sinks
+
+    @property
+    def run(self):
+        return self.queue.run
+
+    @property
+    def running(self) -> bool:
+        return self.queue.running
+
+    @property
+    def last_summary(self) -> RunSummary | None:
+        return self.queue.last_summary
+
+    def _current_choice(self) -> tuple:
+        """What new photos get (raises ValidationError with a sentence for the user)."""
+        return self.ops_panel.current_request(), self.ops_panel.current_options()
+
+    @Slot(str, int)
+    def _show_message(self, text: str, ms: int) -> None:
+        self.statusBar().showMessage(text, ms)
+
     # ------------------------------------------------------------ construction
-    def _install_backend(self, backend=None) -> None:
-        if backend is None:
-            backend, self.backend_note = make_backend(self.store, self.settings, self)
-        self.backend = backend
-        self.backend.add_listener(self.bridge.listener)
-        self.backend.add_finish_hook(self._sink_hook)
-        if self.backend_note:
-            self.statusBar().showMessage(self.backend_note, 10000)
-
-    def _start_sinks(self) -> None:
-        """S3 uploads and webhooks drain on the cloud layer's own threads (resuming pending ones)."""
-        self.sinks = None
-        try:
-            from pixtools_desktop.cloud.service import SinkService
-        except ImportError:
-            return
-        try:
-            self.sinks = SinkService(self.store, self.settings)
-            self.sinks.start()
-        except Exception:  # noqa: BLE001 - a bad cloud setting must not stop the window
-            log.exception("cloud sinks could not start")
-            self.statusBar().showMessage("Cloud upload/webhook settings are invalid: see the log.", 10000)
-            self.sinks = None
-
-    def _stop_sinks(self) -> None:
-        if getattr(self, "sinks", None) is not None:
-            self.sinks.stop()
-            self.sinks = None
-
-    def _sink_hook(self, job) -> None:
-        """Backend finish hook (worker thread): queue the job's uploads/webhook; never blocks."""
-        sinks = getattr(self, "sinks", None)
-        if sinks is not None:
-            sinks.hook(job)
-
     def _build_ui(self) -> None:
         root = QWidget()
         root.setObjectName("root")
@@ -223,8 +209,7 @@ class MainWindow(QMainWindow):
         failed = [j.id for j in self.store.list_jobs(status="FAILED")
                   if j.error_code == ErrorCode.MODEL_MISSING]
         if failed:  # those failed for want of the model: give them another go
-            self.store.retry_failed(job_ids=failed)
-            self.backend.wake()
+            self.queue.retry(failed)
 
     def _action(self, text: str, slot, shortcut: str | QKeySequence | None = None, *, context=None) -> QAction:
         act = QAction(text, self)
@@ -241,18 +226,17 @@ class MainWindow(QMainWindow):
         self.act_add_folder = self._action("Add folder…", self.choose_folder, "Ctrl+Shift+O")
         self.act_paste = self._action("Paste", self.paste, QKeySequence.StandardKey.Paste)
         self.act_toggle = self._action("Start/Pause", self.toggle_running, "Ctrl+Return")
-        self.act_toggle_space = self._action("Start/Pause", self.toggle_running, "Space", context=W.WidgetShortcut)
         self.act_remove = self._action("Remove", self.remove_selected, QKeySequence.StandardKey.Delete,
                                        context=W.WidgetShortcut)
         self.act_cancel = self._action("Cancel", self.cancel_selected, "Ctrl+.")
         self.act_retry = self._action("Retry failed", self.retry_failed, "Ctrl+R")
+        self.table.selectionModel().selectionChanged.connect(self._refresh_controls)
         self.act_settings = self._action("Settings…", self.open_settings, "Ctrl+,")
         self.act_health = self._action("Health…", self.open_health, "Ctrl+Shift+H")
         self.act_quit = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         for act in (self.act_add_files, self.act_add_folder, self.act_paste, self.act_toggle, self.act_cancel,
                     self.act_retry, self.act_settings, self.act_health, self.act_quit):
             self.addAction(act)
-        self.table.addAction(self.act_toggle_space)
         self.table.addAction(self.act_remove)
         b = self.buttons
         b["add_files"].clicked.connect(self.choose_files)
@@ -344,47 +328,25 @@ class MainWindow(QMainWindow):
         if not kept:
             return False
         self.statusBar().showMessage(f"Adding {len(kept)} item(s)…")
-        req = AddRequest(kept, request, options, replace_ids=[])
-        self._start_add(req)
+        self.queue.add(AddRequest(kept, request, options, replace_ids=[]))
         return True
-
-    def _start_add(self, req: AddRequest) -> None:
-        backend, store = self.backend, self.store
-        signals = start_task(self._io_pool, lambda: run_add(store, backend, req), self, self._on_added,
-                             self.show_problem)
-        self._add_signals.append(signals)
 
     @Slot(object)
     def _on_added(self, result: AddResult) -> None:
         if self._closed:
             return
-        self._add_signals = [s for s in self._add_signals if s is not self.sender()]
-        if result.replaced:
-            self.model.remove_ids(result.replaced)
-            self.run.forget(result.replaced)
-        self.model.append_jobs(result.jobs)
-        self.model.queue_updates(result.adopted)
-        new_ids = [j.id for j in result.jobs] + [j.id for j in result.adopted]
-        if self.running:
-            self.run.begin(new_ids) if not self.run.active else self.run.add(new_ids)
-        else:
-            self._staged.extend(j.id for j in result.jobs)
         self.skipped = result.skipped + result.rejected
         msg = f"Added {len(result.jobs):,} photo(s)"
         if result.adopted:
             msg += f" · {len(result.adopted):,} already waiting"
         if result.already_done:
             msg += f" · {len(result.already_done):,} already done earlier with the same settings"
-        if not self.running and result.jobs:
+        if not self.running and result.jobs and not self.settings.auto_start:
             msg += " · press Start (Ctrl+Return) to run"
         self.statusBar().showMessage(msg, 15000)
         n_skip = len(self.skipped)
         self.skipped_btn.setText(f"{n_skip:,} skipped — show")
         self.skipped_btn.setVisible(bool(n_skip))
-        if self._start_after_restage:
-            self._start_after_restage = False
-            self._resume()
-        self._refresh_controls()
 
     @Slot(list)
     def receive_files(self, files: list) -> None:
@@ -415,55 +377,21 @@ class MainWindow(QMainWindow):
         self._repolish(self.summary_card)
         self.summary_card.show()
 
-    # ------------------------------------------------------------ queue control
+    # ------------------------------------------------------------ queue control (the controller decides)
     @Slot()
     def toggle_running(self) -> None:
-        if self.running:
-            self.pause()
-        else:
-            self.start()
+        if not self.running:
+            self.summary_card.hide()
+            self.statusBar().clearMessage()
+        self.queue.toggle()
 
     def start(self) -> None:
-        self.running = True
-        self.qsettings.setValue("queue/running", True)
         self.summary_card.hide()
         self.statusBar().clearMessage()
-        staged = [i for i in self._staged if self.model.status_of(i) == "PENDING"]
-        self._staged = []
-        if staged and self._restage(staged):
-            self._start_after_restage = True
-            self._refresh_controls()
-            return
-        self._resume()
-
-    def _restage(self, ids: list[str]) -> bool:
-        """Jobs added while paused follow the choice made before pressing Start."""
-        try:
-            request = self.ops_panel.current_request()
-            options = self.ops_panel.current_options()
-        except ValidationError as exc:
-            self.show_problem(exc.detail)
-            return False
-        jobs = [j for j in self.store.get_many(ids) if j.attempts == 0]
-        want = (list(request.to_json()["operations"]), request.params, options.to_json())
-        stale = [j for j in jobs if (j.operations, j.params, j.options.to_json()) != want]
-        if not stale:
-            return False
-        req = AddRequest([j.input_path for j in stale], request, options, replace_ids=[j.id for j in stale])
-        self._start_add(req)
-        return True
-
-    def _resume(self) -> None:
-        self.run.begin(self.model.ids_with_status("PENDING", "PROCESSING"))
-        self.backend.resume()
-        self._refresh_controls()
+        self.queue.start()
 
     def pause(self) -> None:
-        self.running = False
-        self.qsettings.setValue("queue/running", False)
-        self.backend.pause()
-        self.run.eta.pause()
-        self._refresh_controls()
+        self.queue.pause()
 
     def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
@@ -471,75 +399,26 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def cancel_selected(self) -> None:
-        ids = [i for i in self.selected_ids() if self.model.status_of(i) in ("PENDING", "PROCESSING")]
-        for job_id in ids:
-            self.backend.cancel(job_id)
-        self.model.refresh_ids(ids)
+        self.queue.cancel(self.selected_ids())
 
     @Slot()
     def remove_selected(self) -> None:
-        ids = self.selected_ids()
-        running = [i for i in ids if self.model.status_of(i) == "PROCESSING"]
-        gone = [i for i in ids if i not in running]
-        if gone:
-            self.store.delete(gone)
-            self.model.remove_ids(gone)
-            self.run.forget(gone)
-        if running:
-            self.statusBar().showMessage(f"{len(running)} running job(s) kept: cancel them first.", 6000)
-        self._refresh_controls()
+        self.queue.remove(self.selected_ids())
 
     @Slot()
     def retry_failed(self) -> None:
-        ids = self.model.ids_with_status("FAILED", "CANCELLED")
-        if not ids:
-            return
-        self.store.retry_failed(job_ids=ids)
-        self.model.refresh_ids(ids)
-        if self.running:
-            self.run.begin(ids) if not self.run.active else self.run.add(ids)
-        self.summary_card.hide()
-        self.backend.wake()
-        self.statusBar().showMessage(f"Retrying {len(ids):,} job(s)", 5000)
-
-    # ------------------------------------------------------------ backend events (GUI thread)
-    @Slot(str, object)
-    def _on_started(self, job_id: str, job: Job) -> None:
-        self.run.started(job_id)
-        self.model.queue_job(job)
-
-    @Slot(str, float)
-    def _on_progress(self, job_id: str, fraction: float) -> None:
-        self.run.progress(job_id, fraction)
-        self.model.apply_progress(job_id, fraction)
-
-    @Slot(str, object)
-    def _on_finished(self, job_id: str, job: Job) -> None:
-        self.run.job_finished(job_id, job.status.value, job.name, job.error_message)
-        self.model.queue_job(job)
-
-    @Slot(str, object)
-    def _on_status(self, job_id: str, job: object) -> None:
-        if isinstance(job, Job):
-            if job.status.is_final:
-                self._on_finished(job_id, job)
-            else:
-                self.model.queue_job(job)
-
-    @Slot()
-    def _on_counts_changed(self) -> None:
-        self._refresh_progress()
-        if self.run.active and self.model.unfinished() == 0 and self.run.ids and not self._start_after_restage:
-            self._batch_finished(self.run.end())
+        if self.queue.retry():
+            self.summary_card.hide()
 
     @Slot(list)
     def _on_jobs_changed(self, ids: list) -> None:
         current = self.results.job
         if current is not None and current.id in ids:
             self.results.show_job(self.store.get(current.id))
+        self._refresh_controls()
 
-    def _batch_finished(self, summary: RunSummary) -> None:
-        self.last_summary = summary
+    @Slot(object)
+    def _on_batch_finished(self, summary: RunSummary) -> None:
         failed = bool(summary.failed)
         self.summary_card.setProperty("failed", failed)
         self.summary_label.setText(f"Batch finished: {summary.text}")
@@ -566,16 +445,32 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ display
     def _refresh_progress(self) -> None:
-        self.overall.setValue(int(1000 * self.run.fraction()) if self.run.active else
-                              (1000 if self.last_summary else 0))
-        self.eta_label.setText(self.run.status_line(paused=not self.running) if self.run.active else
-                               (f"Last batch: {self.last_summary.text}" if self.last_summary else "Nothing running"))
+        self.overall.setValue(int(1000 * self.queue.fraction()))
+        self.eta_label.setText(self.queue.status_line())
+
+    _RUN_BUTTON = {
+        "start": ("Start", "Run the queue (Ctrl+Return)"),
+        "pause": ("Pause", "Pause the queue: running jobs finish, no new one starts (Ctrl+Return)"),
+        "resume": ("Resume", "Resume the paused run (Ctrl+Return)"),
+    }
 
     @Slot()
     def _refresh_controls(self) -> None:
-        b = self.buttons
-        b["start"].setText("Pause" if self.running else "Start")
-        b["start"].setToolTip("Pause the queue (Ctrl+Return)" if self.running else "Run the queue (Ctrl+Return)")
+        if self._closed:
+            return
+        b, q = self.buttons, self.queue
+        text, tip = self._RUN_BUTTON[q.run_action]
+        b["start"].setText(text)
+        b["start"].setToolTip(tip)
+        selected = self.selected_ids()
+        for key, act, enabled in (
+            ("start", self.act_toggle, q.can_run()),
+            ("cancel", self.act_cancel, q.can_cancel(selected)),
+            ("remove", self.act_remove, q.can_remove(selected)),
+            ("retry", self.act_retry, q.can_retry()),
+        ):
+            b[key].setEnabled(enabled)
+            act.setEnabled(enabled)
         self.header_sub.setText(f"New photos get: {self.ops_panel.summary()}")
         self._refresh_progress()
 
@@ -612,15 +507,7 @@ class MainWindow(QMainWindow):
         save_settings(self.settings)
         theme.apply_theme(QApplication.instance(), self.settings.theme)
         self.ops_panel.load_output_settings()
-        self._stop_sinks()
-        self._start_sinks()
-        kind = "remote" if self.backend.__class__.__name__ != "QtScheduler" else "local"
-        if (self.settings.backend == "remote") != (kind == "remote"):
-            self.backend.stop()
-            self._install_backend()
-            if not self.running:
-                self.backend.pause()
-            self.backend.start()
+        self.queue.settings_applied()
         self.statusBar().showMessage("Settings saved", 4000)
 
     @Slot()
@@ -654,8 +541,7 @@ class MainWindow(QMainWindow):
                 dlg.close()
         self._io_pool.waitForDone()
         self.model_banner.wait()
-        self.backend.stop()
-        self._stop_sinks()
+        self.queue.shutdown()
         self.thumbnails.stop()
         self.model.stop()
         if self._tray is not None:

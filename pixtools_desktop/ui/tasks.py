@@ -15,7 +15,6 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from pixtools_desktop.ui.qt_scheduler import mark_qt_worker_thread
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,6 @@ class FunctionTask(QRunnable):
         signals._task = self
 
     def run(self) -> None:
-        mark_qt_worker_thread()
         try:
             result = self._fn()
         except Exception as exc:  # noqa: BLE001 - reported to the GUI as text

@@ -16,7 +16,6 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
-from pixtools_desktop.ui.qt_scheduler import mark_qt_worker_thread
 from pixtools_desktop.ui.tasks import RunnableKeeper
 
 MAX_CACHED = 1500
@@ -53,7 +52,6 @@ class _ThumbRunnable(QRunnable):
         self.token = 0
 
     def run(self) -> None:
-        mark_qt_worker_thread()
         loader = self._loader
         while not loader._stopping.is_set():
             try:

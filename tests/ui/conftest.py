@@ -1,14 +1,17 @@
 """UI test fixtures: offscreen Qt, napari-style leak checks, a window factory, real photos.
 
 The leak checks fail a test that leaves a QThread running, a QThreadPool with
-active work, or a QTimer active (napari's `_dangling_qthreads`,
-`_dangling_qthread_pool`, `_dangling_qtimers`, done by wrapping `start`).
+active work, a QTimer active (napari's `_dangling_qthreads`,
+`_dangling_qthread_pool`, `_dangling_qtimers`, done by wrapping `start`), or
+a plain Python thread alive (the window's jobs run on the core runner's
+threads, its uploads on the sink service's).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -40,6 +43,21 @@ def _dangling_qthreads(monkeypatch: pytest.MonkeyPatch, qapp):
         except RuntimeError:  # the C++ object is gone: it cannot be running
             pass
     assert not running, f"test left QThreads running: {running}"
+
+
+@pytest.fixture(autouse=True)
+def _dangling_threads(monkeypatch: pytest.MonkeyPatch):
+    started: list[threading.Thread] = []
+    original = threading.Thread.start
+
+    def start(self, *args, **kwargs):
+        started.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    yield
+    alive = [t.name for t in started if t.is_alive() and not t.name.startswith(("ThreadPoolExecutor", "asyncio"))]
+    assert not alive, f"test left threads running: {alive}"
 
 
 @pytest.fixture(autouse=True)

@@ -195,23 +195,23 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
         im.crop((0, 0, 160, 120)).save(small)
     from pixtools_desktop.core.engine import default_denoiser_factory
     from pixtools_desktop.core.settings import load_settings
-    from pixtools_desktop.ui.qt_scheduler import QtScheduler
+    import threading
+
+    from pixtools_desktop.core.runner import LocalRunner
 
     threads = []
 
     def factory(settings):
-        from PySide6.QtCore import QThread
-
-        threads.append(QThread.currentThread())
+        threads.append(threading.current_thread())
         return default_denoiser_factory(settings)
 
     settings = load_settings()
     settings.denoise_tile = 64  # several tiles: per-tile progress
     w = make_window(settings=settings)
     w.backend.stop()
-    sched = QtScheduler(w.store, settings, w, denoiser_factory=factory)
-    sched.add_listener(w.bridge.listener)
-    w.backend = sched
+    sched = LocalRunner(w.store, settings, denoiser_factory=factory)
+    w.queue.install_backend(sched)
+    sched.pause()
     progress = []
     w.bridge.progress.connect(lambda jid, f: progress.append(f))
     sched.start()
@@ -224,7 +224,8 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
     assert job.status.value == "COMPLETED", job.error_message
     out = Path(job.outputs[0].path)
     assert out.exists() and Image.open(out).size == (160, 120)
-    assert threads and all(t is sched.model_thread for t in threads)
+    assert threads and all(t is sched.model_thread for t in threads)  # loaded and run on the model thread
+    assert threading.main_thread() not in threads
     assert len(set(progress)) >= 3
     w.table.selectRow(0)
     qtbot.waitUntil(lambda: w.results.job is not None and w.results.compare_btn.isVisibleTo(w.results))

@@ -8,7 +8,8 @@ before migrating an existing database the file is copied aside
 To change the schema, append a `Migration` numbered above the highest one
 present (a database already at version N never runs a migration numbered
 below N) — never edit a released one. Numbers in use: 1 (jobs), 2-3 (cloud
-sinks), 10 (remote backend and server), 20 (server hardening), 30 (error codes).
+sinks), 10 (remote backend and server), 20 (server hardening), 30 (error codes),
+40 (work rates).
 Ranges reserved per area: server 20-29, engine 30-39, sched 40-49, window 50-59,
 cli 60-69, denoise 70-79.
 """
@@ -171,6 +172,17 @@ ALTER TABLE remote_jobs ADD COLUMN status_since REAL NOT NULL DEFAULT 0
 # message meant for people, so nobody has to match message text.
 _V30_ERROR_CODE = "ALTER TABLE jobs ADD COLUMN error_code TEXT"
 
+# Run-state/ETA (sched): seconds per megapixel learned on this machine, per
+# backend and kind of job, so the window's ETA has a basis from the first job.
+_V40_WORK_RATES = """
+CREATE TABLE work_rates (
+    key             TEXT PRIMARY KEY,        -- e.g. 'local:denoise+webp', 'local:lane:model'
+    seconds_per_mp  REAL NOT NULL,
+    samples         INTEGER NOT NULL DEFAULT 0,
+    updated_at      TEXT NOT NULL
+)
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "jobs table", _V1_JOBS),
     Migration(2, "S3 uploads table (cloud sinks)", _V2_UPLOADS),
@@ -178,6 +190,7 @@ MIGRATIONS: list[Migration] = [
     Migration(10, "remote backend poll state, serve jobs and idempotency keys", _V10_REMOTE),
     Migration(20, "sealed webhook URLs, idempotency fingerprints, remote stall clock", _V20_HARDENING),
     Migration(30, "error code beside each failure message (engine)", _V30_ERROR_CODE),
+    Migration(40, "learned work rates for the ETA (sched)", _V40_WORK_RATES),
 ]
 
 
@@ -199,6 +212,9 @@ def migrate(conn: sqlite3.Connection, db_path: Path | None = None) -> int:
     for m in pending:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if current_version(conn) >= m.version:  # another process migrated while we waited for the lock
+                conn.execute("COMMIT")
+                continue
             if isinstance(m.apply, str):
                 for statement in m.apply.split(";"):
                     if statement.strip():
