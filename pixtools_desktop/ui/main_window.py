@@ -17,14 +17,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGu
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QSystemTrayIcon,
     QVBoxLayout,
@@ -37,7 +34,7 @@ from pixtools_desktop.core.inputs import IMAGE_EXTENSIONS, count_images
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.settings import Settings, load_settings, save_settings
 from pixtools_desktop.core.store import JobStore
-from pixtools_desktop.ui import theme
+from pixtools_desktop.ui import dialogs, layout, theme
 from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add
 from pixtools_desktop.ui.backend_factory import make_backend
 from pixtools_desktop.ui.bridge import BackendBridge
@@ -47,7 +44,8 @@ from pixtools_desktop.ui.results_panel import ResultsPanel
 from pixtools_desktop.ui.run_tracker import RunSummary, RunTracker
 from pixtools_desktop.ui.tasks import start_task
 from pixtools_desktop.ui.thumbnails import ThumbnailLoader
-from pixtools_desktop.ui.window_chrome import build_header, build_summary_card
+from pixtools_desktop.ui.ink import InkProgressBar
+from pixtools_desktop.ui.window_chrome import BannerArea, build_header, build_summary_card
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +84,9 @@ class MainWindow(QMainWindow):
         self.model.countsChanged.connect(self._on_counts_changed)
         self.model.jobsChanged.connect(self._on_jobs_changed)
 
+        theme.apply_theme(QApplication.instance(), self.settings.theme)  # first: sizes depend on the style
         self._build_ui()
         self._build_actions()
-        theme.apply_theme(QApplication.instance(), self.settings.theme)
         self._restore_window_state()
 
         self.backend_note = ""
@@ -155,11 +153,8 @@ class MainWindow(QMainWindow):
 
         self.ops_panel = OperationsPanel(self.settings)
         self.ops_panel.changed.connect(self._refresh_controls)
-        left = QScrollArea()
-        left.setWidgetResizable(True)
-        left.setWidget(self.ops_panel)
-        left.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left.setMinimumWidth(self.ops_panel.minimumSizeHint().width() + 24)
+        self.ops_panel.changed.connect(self.header.fit)
+        self.left_scroll = left = layout.left_panel(self.ops_panel)
         self.splitter.addWidget(left)
 
         center = QWidget()
@@ -167,32 +162,28 @@ class MainWindow(QMainWindow):
         cl.setContentsMargins(0, 0, 0, 0)
         cl.setSpacing(10)
         self.summary_card, self.summary_label, self.summary_details = build_summary_card(self)
-        cl.addWidget(self.summary_card)
-        self.drop_hint = QFrame()
-        self.drop_hint.setObjectName("dropHint")
-        dh = QHBoxLayout(self.drop_hint)
-        self.drop_label = QLabel("Drop photos or folders anywhere · Ctrl+O files · Ctrl+Shift+O folder · Ctrl+V paste")
-        self.drop_label.setWordWrap(True)
-        dh.addWidget(self.drop_label)
-        cl.addWidget(self.drop_hint)
         from pixtools_desktop.ui.model_banner import ModelBanner
 
         self.model_banner = ModelBanner(self.settings)
         self.model_banner.installed.connect(self._on_model_installed)
         self.ops_panel.changed.connect(self._refresh_model_banner)
-        cl.addWidget(self.model_banner)
+        self.banners = BannerArea()  # one banner at a time: the latest result first, then "model missing"
+        self.banners.add(self.summary_card, 2)
+        self.banners.add(self.model_banner, 1)
+        cl.addWidget(self.banners)
         self._refresh_model_banner()
         self.table = QueueView()
         self.table.setModel(self.model)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         cl.addWidget(self.table, 1)
         prow = QHBoxLayout()
-        self.overall = QProgressBar()
+        self.overall = InkProgressBar()
         self.overall.setRange(0, 1000)
         self.overall.setAccessibleName("Overall progress")
         self.overall.setFormat("%p%")
         self.eta_label = QLabel("Nothing running")
-        self.eta_label.setMinimumWidth(260)
+        self.eta_label.setMinimumWidth(180)
+        self.eta_label.setWordWrap(True)
         self.eta_label.setObjectName("cardTitle")
         prow.addWidget(self.overall, 1)
         prow.addWidget(self.eta_label)
@@ -201,17 +192,17 @@ class MainWindow(QMainWindow):
 
         self.results = ResultsPanel(self.thumbnails, self.store)
         self.results.compare_requested = self.open_compare
-        self.results.setMinimumWidth(300)
+        self.results.setMinimumWidth(layout.RESULTS_MIN_WIDTH)
         self.splitter.addWidget(self.results)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([400, 700, 340])
+        self.splitter.setSizes([380, 700, 340])
         outer.addWidget(self.splitter, 1)
         self.setCentralWidget(root)
         self.skipped_btn = QPushButton("")
         self.skipped_btn.clicked.connect(self.show_skipped)
         self.skipped_btn.hide()
         self.statusBar().addPermanentWidget(self.skipped_btn)
-        self.resize(1360, 820)
+        self.resize(*layout.DEFAULT_SIZE)
 
     @Slot()
     def _refresh_model_banner(self) -> None:
@@ -268,6 +259,7 @@ class MainWindow(QMainWindow):
         geo = self.qsettings.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
             self.restoreGeometry(geo)
+            layout.keep_on_screen(self)
         split = self.qsettings.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)
@@ -287,18 +279,27 @@ class MainWindow(QMainWindow):
             e.acceptProposedAction()
             self.add_paths(files)
 
+    def file_dialog(self, kind: str) -> QFileDialog:
+        """The styled (non-native) dialog behind Ctrl+O ("files") and Ctrl+Shift+O ("folder")."""
+        if kind == dialogs.FOLDER:
+            return dialogs.file_dialog(self, dialogs.FOLDER, "Add a folder of photos")
+        patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
+        return dialogs.file_dialog(self, dialogs.FILES, "Add photos",
+                                   name_filter=f"Images ({patterns});;All files (*)")
+
     @Slot()
     def choose_files(self) -> None:
-        patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
-        files, _ = QFileDialog.getOpenFileNames(self, "Add photos", "", f"Images ({patterns});;All files (*)")
-        if files:
-            self.add_paths(files)
+        dlg = self.file_dialog(dialogs.FILES)
+        if dlg.exec() == QFileDialog.DialogCode.Accepted and dlg.selectedFiles():
+            self.add_paths(dlg.selectedFiles())
+        dlg.deleteLater()
 
     @Slot()
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
-        if folder:
-            self.add_paths([folder])
+        dlg = self.file_dialog(dialogs.FOLDER)
+        if dlg.exec() == QFileDialog.DialogCode.Accepted and dlg.selectedFiles():
+            self.add_paths(dlg.selectedFiles()[:1])
+        dlg.deleteLater()
 
     @Slot()
     def paste(self) -> None:
@@ -318,12 +319,18 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Nothing to paste: copy image files or folders first.", 5000)
 
+    def big_folder_box(self, folder: str, count: int) -> QMessageBox:
+        return dialogs.message_box(
+            self, QMessageBox.Icon.Question, "Add a big folder?",
+            f"{Path(folder).name} holds {count:,} photos (sub-folders included). Add them all to the queue?",
+            buttons=QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+
     def confirm_big_folder(self, folder: str, count: int) -> bool:
         """Ask before adding a big folder (tests replace this method)."""
-        answer = QMessageBox.question(
-            self, "Add a big folder?",
-            f"{Path(folder).name} holds {count:,} photos (sub-folders included). Add them all to the queue?",
-        )
+        box = self.big_folder_box(folder, count)
+        answer = box.exec()
+        box.deleteLater()
         return answer == QMessageBox.StandardButton.Yes
 
     def add_paths(self, raw_paths: list[str]) -> bool:
@@ -401,8 +408,9 @@ class MainWindow(QMainWindow):
         more = len(self.skipped) - 200
         if more > 0:
             text += f"\n… and {more:,} more"
-        box = QMessageBox(QMessageBox.Icon.Information, "Skipped files",
-                          f"{len(self.skipped):,} file(s) were not added:", parent=self)
+        box = dialogs.message_box(self, QMessageBox.Icon.Information, "Skipped files",
+                                  f"{len(self.skipped):,} file(s) were not added:")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setDetailedText(text)
         box.setInformativeText(text[:600])
         box.open()

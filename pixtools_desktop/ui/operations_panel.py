@@ -83,7 +83,7 @@ class OperationsPanel(QFrame):
         # operations
         lay.addWidget(_section("Operations"))
         grid = QGridLayout()
-        grid.setHorizontalSpacing(10)
+        grid.setHorizontalSpacing(4)
         self.op_checks: dict[str, QCheckBox] = {}
         items = [*FORMAT_OPS, ("metadata", "Metadata"), ("denoise", "Denoise")]
         for i, (op, label) in enumerate(items):
@@ -95,6 +95,7 @@ class OperationsPanel(QFrame):
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow window: field below its label
         qrow = QHBoxLayout()
         self.quality = QSlider(Qt.Orientation.Horizontal)
         self.quality.setRange(1, 100)
@@ -117,13 +118,13 @@ class OperationsPanel(QFrame):
             sb.setSpecialValueText("auto")
             sb.setSuffix(" px")
             sb.setAccessibleName(f"Resize {name}")
+            sb.setMinimumWidth(96)
             sb.valueChanged.connect(self._on_changed)
         self.resize_check.toggled.connect(self._on_changed)
-        rrow.addWidget(self.resize_check)
-        rrow.addWidget(self.resize_w)
+        rrow.addWidget(self.resize_w, 1)
         rrow.addWidget(QLabel("×"))
-        rrow.addWidget(self.resize_h)
-        form.addRow(rrow)
+        rrow.addWidget(self.resize_h, 1)
+        form.addRow(self.resize_check, rrow)
 
         self.denoise_mode = QComboBox()
         self.denoise_mode.addItems(list(DENOISE_MODES))
@@ -152,6 +153,7 @@ class OperationsPanel(QFrame):
         # output
         lay.addWidget(_section("Output"))
         out_form = QFormLayout()
+        out_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         orow = QHBoxLayout()
         self.output_dir = QLineEdit()
         self.output_dir.setPlaceholderText("next to each photo")

@@ -1,0 +1,60 @@
+"""Sizes that make the window fit a laptop (usable at 1024x640), and geometry restore.
+
+The left panel scrolls vertically inside a scroll area whose minimum width
+counts the scroll bar, so the bar sits beside the controls, never over them
+(and the card's right border stays visible).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QScrollArea, QWidget
+
+DEFAULT_SIZE = (1360, 820)
+MIN_SIZE = (960, 600)
+RESULTS_MIN_WIDTH = 260
+
+
+class LeftPanelScroll(QScrollArea):
+    """Vertical scrolling only; as wide as its panel needs *plus* the scroll bar."""
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setObjectName("leftScroll")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setWidget(panel)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        panel = self.widget()
+        panel.ensurePolished()
+        bar = self.verticalScrollBar()
+        bar.ensurePolished()
+        width = panel.minimumSizeHint().width() + bar.sizeHint().width() + 2 * self.frameWidth() + 2
+        return QSize(width, 160)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(max(self.minimumSizeHint().width(), 340), 600)
+
+
+def left_panel(panel: QWidget) -> LeftPanelScroll:
+    scroll = LeftPanelScroll(panel)
+    scroll.setMinimumWidth(scroll.minimumSizeHint().width())
+    return scroll
+
+
+def keep_on_screen(window: QWidget) -> None:
+    """A geometry saved on a bigger monitor must not leave the window larger than this screen."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    avail = screen.availableGeometry()
+    frame = window.frameGeometry()
+    w = min(window.width(), avail.width())
+    h = min(window.height(), avail.height())
+    if (w, h) != (window.width(), window.height()):
+        window.resize(w, h)
+    if not avail.intersects(frame):
+        window.move(avail.topLeft())
