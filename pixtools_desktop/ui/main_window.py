@@ -194,7 +194,9 @@ class MainWindow(QMainWindow):
         self.results.compare_requested = self.open_compare
         self.results.setMinimumWidth(layout.RESULTS_MIN_WIDTH)
         self.splitter.addWidget(self.results)
-        self.splitter.setStretchFactor(1, 1)
+        center.setMinimumWidth(layout.CENTER_MIN_WIDTH)
+        for i, stretch in enumerate((0, 1, 0)):  # a narrower window takes width from the queue first
+            self.splitter.setStretchFactor(i, stretch)
         self.splitter.setSizes([380, 700, 340])
         outer.addWidget(self.splitter, 1)
         self.setCentralWidget(root)

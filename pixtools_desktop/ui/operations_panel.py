@@ -122,7 +122,9 @@ class OperationsPanel(QFrame):
             sb.valueChanged.connect(self._on_changed)
         self.resize_check.toggled.connect(self._on_changed)
         rrow.addWidget(self.resize_w, 1)
-        rrow.addWidget(QLabel("×"))
+        times = QLabel("×")
+        times.setObjectName("times")
+        rrow.addWidget(times)
         rrow.addWidget(self.resize_h, 1)
         form.addRow(self.resize_check, rrow)
 

@@ -31,7 +31,8 @@ from pixtools_desktop.ui.queue_model import (
 )
 
 DROP_HINT = "Drop photos or folders here\nCtrl+O files · Ctrl+Shift+O folder · Ctrl+V paste"
-FIXED_WIDTHS = {COL_OPS: 120, COL_STATUS: 112, COL_PROGRESS: 104}
+FIXED_WIDTHS = {COL_OPS: 150, COL_STATUS: 112, COL_PROGRESS: 104}
+NARROW_WIDTHS = {COL_STATUS: 92, COL_PROGRESS: 76}
 ERROR_WIDTH = 240
 HIDE_ERROR_BELOW = 660  # viewport px: narrower than this, the Error column folds into the tooltip
 HIDE_OPS_BELOW = 470
@@ -112,7 +113,11 @@ class QueueView(QTableView):
             return
         width = self.viewport().width()
         self.setColumnHidden(COL_ERROR, width < HIDE_ERROR_BELOW)
-        self.setColumnHidden(COL_OPS, width < HIDE_OPS_BELOW)
+        narrow = width < HIDE_OPS_BELOW
+        self.setColumnHidden(COL_OPS, narrow)
+        for col, w in (NARROW_WIDTHS if narrow else FIXED_WIDTHS).items():
+            if col != COL_OPS and self.columnWidth(col) != w:
+                self.setColumnWidth(col, w)
 
     def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(e)

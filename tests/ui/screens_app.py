@@ -75,6 +75,31 @@ def _cell_regions(window, origin: QPoint) -> list[dict]:
     return out
 
 
+def _menu_regions(menu):
+    def get(origin: QPoint) -> list[dict]:
+        out = []
+        for act in menu.actions():
+            r = menu.actionGeometry(act).adjusted(10, 3, -10, -3)
+            if act.isEnabled() and not act.isSeparator() and r.width() > 10:
+                g = QRect(menu.mapToGlobal(r.topLeft()) - origin, r.size())
+                out.append({"name": f"menu:{act.text()}", "rect": [g.x(), g.y(), g.width(), g.height()]})
+        return out
+
+    return get
+
+
+def _view_regions(view):
+    def get(origin: QPoint) -> list[dict]:
+        out = []
+        for row in range(view.model().rowCount()):
+            r = view.visualRect(view.model().index(row, 0)).adjusted(2, 1, -2, -1)
+            g = QRect(view.viewport().mapToGlobal(r.topLeft()) - origin, r.size())
+            out.append({"name": f"item:{row}", "rect": [g.x(), g.y(), g.width(), g.height()]})
+        return out
+
+    return get
+
+
 class Driver(QObject):
     def __init__(self, window, photos: Path, out: Path) -> None:
         super().__init__(window)
@@ -113,12 +138,12 @@ class Driver(QObject):
         }
         w.header.menu.popup(w.header.more.mapToGlobal(QPoint(0, 40)))
         yield None, SETTLE_S
-        self.shoot("menu", w.header.menu)
+        self.shoot("menu", w.header.menu, extra=_menu_regions(w.header.menu))
         w.header.menu.hide()
         combo = w.ops_panel.preset_combo
         combo.showPopup()
         yield None, SETTLE_S
-        self.shoot("combo_popup", combo.view().window(), regions=False)
+        self.shoot("combo_popup", combo.view().window(), regions=False, extra=_view_regions(combo.view()))
         combo.hidePopup()
         w.resize(1280, 860)
         yield None, 0.3
@@ -147,15 +172,20 @@ class Driver(QObject):
         health.accept()
         job = w.store.get(w.model.job_id(done))
         w.open_compare(job.input_path, job.outputs[0].path)
-        from pixtools_desktop.ui.compare_view import CompareDialog
+        from pixtools_desktop.ui.compare_view import CompareDialog, CompareView
 
         compare = next(d for d in w.findChildren(CompareDialog) if d.isVisible())
         yield None, 1.5
         self.shoot("compare", compare)
+        view = compare.findChild(CompareView)
+        if view is not None:  # the photo canvas is not chrome: left out of the "mostly black" check
+            g = QRect(view.mapToGlobal(QPoint(0, 0)) - compare.frameGeometry().topLeft(), view.size())
+            self.shots["compare"]["canvas"] = [g.x(), g.y(), g.width(), g.height()]
         compare.reject()
         yield None, 0.2
 
-    def shoot(self, name: str, top: QWidget, *, cells: bool = False, regions: bool = True) -> None:
+    def shoot(self, name: str, top: QWidget, *, cells: bool = False, regions: bool = True,
+              extra=None) -> None:
         top.raise_()
         QApplication.processEvents()
         frame = top.frameGeometry()
@@ -167,6 +197,8 @@ class Driver(QObject):
         regs = _regions(top, origin) if regions else []
         if cells:
             regs += _cell_regions(self.w, origin)
+        if extra is not None:
+            regs += extra(origin)
         self.shots[name] = {"file": path.name, "size": [frame.width(), frame.height()], "regions": regs}
 
     @Slot()

@@ -227,5 +227,6 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
     assert threads and all(t is sched.model_thread for t in threads)
     assert len(set(progress)) >= 3
     w.table.selectRow(0)
-    qtbot.waitUntil(lambda: w.results.job is not None and w.results.compare_btn.isVisibleTo(w.results))
+    qtbot.waitUntil(lambda: w.results.job is not None and w.results.compare_btn is not None
+                    and w.results.compare_btn.isVisibleTo(w.results))
     assert w.results.denoise_pair() == (job.input_path, str(out))
