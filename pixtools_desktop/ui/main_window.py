@@ -34,8 +34,10 @@ from pixtools_desktop.core.inputs import IMAGE_EXTENSIONS, count_images
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.settings import Settings, load_settings, save_settings
 from pixtools_desktop.core.store import JobStore
+from pixtools_desktop.core.ops import validate_request
 from pixtools_desktop.ui import dialogs, layout, theme
-from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add
+from pixtools_desktop.ui import presets as P
+from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add, same_options
 from pixtools_desktop.ui.backend_factory import make_backend
 from pixtools_desktop.ui.bridge import BackendBridge
 from pixtools_desktop.ui.queue_model import JobIdRole, QueueModel
@@ -44,6 +46,7 @@ from pixtools_desktop.ui.results_panel import ResultsPanel
 from pixtools_desktop.ui.run_tracker import RunSummary, RunTracker
 from pixtools_desktop.ui.tasks import start_task
 from pixtools_desktop.ui.thumbnails import ThumbnailLoader
+from pixtools_desktop.ui.watch_folder import FolderWatcher
 from pixtools_desktop.ui.ink import InkProgressBar
 from pixtools_desktop.ui.window_chrome import BannerArea, build_header, build_summary_card
 
@@ -99,6 +102,9 @@ class MainWindow(QMainWindow):
             self.backend.pause()
         self._start_sinks()
         self.backend.start()
+        self.watcher = FolderWatcher(self.store, self.settings, self)
+        self.watcher.arrived.connect(self.add_watched)
+        self.watcher.apply_settings()
         self._refresh_controls()
 
     # ------------------------------------------------------------ construction
@@ -254,6 +260,7 @@ class MainWindow(QMainWindow):
         b["cancel"].clicked.connect(self.cancel_selected)
         b["remove"].clicked.connect(self.remove_selected)
         b["retry"].clicked.connect(self.retry_failed)
+        b["clear"].clicked.connect(self.clear_finished)
         b["settings"].clicked.connect(self.open_settings)
         b["health"].clicked.connect(self.open_health)
 
@@ -353,7 +360,7 @@ class MainWindow(QMainWindow):
         if not kept:
             return False
         self.statusBar().showMessage(f"Adding {len(kept)} item(s)…")
-        req = AddRequest(kept, request, options, replace_ids=[])
+        req = AddRequest(kept, request, options, replace_ids=[], subfolder=self.settings.output_subfolder)
         self._start_add(req)
         return True
 
@@ -393,6 +400,36 @@ class MainWindow(QMainWindow):
         if self._start_after_restage:
             self._start_after_restage = False
             self._resume()
+        self._refresh_controls()
+
+    @Slot(list)
+    def add_watched(self, files: list) -> None:
+        """Photos that landed in the watch folder, queued with the watch preset (or the current choice)."""
+        preset = P.find_preset(self.settings, self.settings.watch_preset) if self.settings.watch_preset else None
+        try:
+            request = (validate_request(preset.operations, preset.params, None) if preset is not None
+                       else self.ops_panel.current_request())
+            options = self.ops_panel.current_options()
+        except ValidationError as exc:
+            self.show_problem(f"Watch folder: {exc.detail}")
+            return
+        self.statusBar().showMessage(f"Watch folder: {len(files):,} new photo(s)", 8000)
+        self._start_add(AddRequest([str(f) for f in files], request, options,
+                                   subfolder=self.settings.output_subfolder))
+
+    @Slot()
+    def clear_finished(self) -> None:
+        """Take done and cancelled jobs off the list (their output files stay; failed ones stay to retry)."""
+        ids = self.model.ids_with_status("COMPLETED", "COMPLETED_WEBHOOK_FAILED", "CANCELLED")
+        if not ids:
+            self.statusBar().showMessage("Nothing finished to clear.", 4000)
+            return
+        self.store.delete(ids)
+        self.model.remove_ids(ids)
+        self.run.forget(ids)
+        if self.results.job is not None and self.results.job.id in ids:
+            self.results.show_job(None)
+        self.statusBar().showMessage(f"Cleared {len(ids):,} finished job(s); their files stay where they are.", 6000)
         self._refresh_controls()
 
     @Slot(list)
@@ -456,10 +493,12 @@ class MainWindow(QMainWindow):
             return False
         jobs = [j for j in self.store.get_many(ids) if j.attempts == 0]
         want = (list(request.to_json()["operations"]), request.params, options.to_json())
-        stale = [j for j in jobs if (j.operations, j.params, j.options.to_json()) != want]
+        stale = [j for j in jobs if (j.operations, j.params) != want[:2]
+                 or not same_options(j, options, self.settings.output_subfolder)]
         if not stale:
             return False
-        req = AddRequest([j.input_path for j in stale], request, options, replace_ids=[j.id for j in stale])
+        req = AddRequest([j.input_path for j in stale], request, options, replace_ids=[j.id for j in stale],
+                         subfolder=self.settings.output_subfolder)
         self._start_add(req)
         return True
 
@@ -622,6 +661,7 @@ class MainWindow(QMainWindow):
         save_settings(self.settings)
         theme.apply_theme(QApplication.instance(), self.settings.theme)
         self.ops_panel.load_output_settings()
+        self.watcher.apply_settings()
         self._stop_sinks()
         self._start_sinks()
         kind = "remote" if self.backend.__class__.__name__ != "QtScheduler" else "local"
@@ -662,6 +702,7 @@ class MainWindow(QMainWindow):
         for dlg in self.findChildren(QWidget):
             if hasattr(dlg, "_pool") and dlg is not self and dlg.isVisible():
                 dlg.close()
+        self.watcher.stop()
         self._io_pool.waitForDone()
         self.model_banner.wait()
         self.backend.stop()

@@ -158,7 +158,7 @@ class OperationsPanel(QFrame):
         out_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         orow = QHBoxLayout()
         self.output_dir = QLineEdit()
-        self.output_dir.setPlaceholderText("next to each photo")
+        self.output_dir.setPlaceholderText(f"{settings.output_subfolder}/ beside each photo")
         self.output_dir.setAccessibleName("Output folder")
         self.output_dir.textChanged.connect(self._on_output_changed)
         self.browse_btn = QPushButton("…")
@@ -190,8 +190,34 @@ class OperationsPanel(QFrame):
         lay.addLayout(out_form)
         lay.addStretch(1)
 
-        self.reload_presets()
+        self.reload_presets(select=settings.last_preset)
+        self.restore_last_choice()
         self.load_output_settings()
+        self.changed.connect(self._remember)
+
+    # ------------------------------------------------------------ last choice (restored after a restart)
+    def restore_last_choice(self) -> None:
+        """Come back to the preset chosen last time, or to the exact custom choice."""
+        if self.settings.last_preset != CUSTOM or not self.settings.last_choice:
+            return
+        choice = self.settings.last_choice
+        try:
+            custom = P.Preset(CUSTOM, list(choice["operations"]), dict(choice.get("params") or {}))
+        except (KeyError, TypeError):
+            return
+        self.apply_preset(custom)
+        self._loading = True
+        self.preset_combo.setCurrentText(CUSTOM)
+        self._loading = False
+        self._update_preset_buttons()
+
+    @Slot()
+    def _remember(self) -> None:
+        name = self.preset_combo.currentText()
+        self.settings.last_preset = name or None
+        if name == CUSTOM:
+            ops, params = self.current_ops_params()
+            self.settings.last_choice = {"operations": ops, "params": params}
 
     # ------------------------------------------------------------ presets
     def reload_presets(self, select: str | None = None) -> None:
@@ -322,6 +348,7 @@ class OperationsPanel(QFrame):
         self._loading = True
         try:
             self.output_dir.setText(self.settings.output_dir or "")
+            self.output_dir.setPlaceholderText(f"{self.settings.output_subfolder}/ beside each photo")
             self.naming.setText(self.settings.naming_template)
             idx = self.overwrite.findData(self.settings.overwrite)
             self.overwrite.setCurrentIndex(max(0, idx))

@@ -114,7 +114,8 @@ def test_presets_saved_edited_deleted_and_restored(make_window):
     assert not p2.delete_preset_btn.isEnabled()  # shipped presets stay
 
 
-def test_settings_dialog_writes_settings_and_tests_the_backend(make_window, qtbot):
+def test_settings_dialog_one_processing_page_saves_what_was_chosen(make_window, qtbot):
+    """One page for "where jobs run"; Test connection probes a real server; OK saves exactly what was set."""
     from pixtools_desktop.core.settings import load_settings
     from pixtools_desktop.ui.settings_dialog import SettingsDialog
 
@@ -138,16 +139,14 @@ def test_settings_dialog_writes_settings_and_tests_the_backend(make_window, qtbo
         w.open_settings()  # as Ctrl+, does
         [dlg] = [d for d in w.findChildren(SettingsDialog) if d.isVisible()]
         titles = [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())]
-        assert titles[:4] == ["Output", "Denoise", "Appearance", "Backend"]
-        try:
-            import pixtools_desktop.ui.qt_settings_cloud as cloud
-        except ImportError:
-            pass
-        else:
-            assert cloud.TITLE in titles  # optional pages are picked up
-        dlg.backend_url.setText(f"http://127.0.0.1:{server.server_port}")
-        dlg.test_btn.click()
-        qtbot.waitUntil(lambda: dlg.test_result.text().startswith("Connected"), timeout=10000)
+        assert titles[:4] == ["Output", "Processing", "Denoise", "Appearance"]
+        assert "Backend" not in titles and "Remote" not in titles  # one page for one choice
+        page = dlg.page("Processing")
+        url = f"http://127.0.0.1:{server.server_port}"
+        page.url.setText(url)
+        page.test_button.click()
+        qtbot.waitUntil(lambda: page.test_button.isEnabled(), timeout=15000)
+        assert page.result.text() == "Connected: the server is healthy."
         dlg.naming.setText("{nope}")
         dlg.accept()
         assert "unknown placeholder" in dlg.naming_error.text() and dlg.isVisible()
@@ -156,12 +155,22 @@ def test_settings_dialog_writes_settings_and_tests_the_backend(make_window, qtbo
         dlg.device.setCurrentText("cpu")
         dlg.threads.setValue(3)
         dlg.notifications.setChecked(False)
+        page.remote_radio.setChecked(True)
         dlg.accept()
         qtbot.waitUntil(lambda: not [d for d in w.findChildren(SettingsDialog) if d.isVisible()])
-        s = load_settings()
+        s = load_settings()  # what was saved, read back from settings.json
         assert (s.naming_template, s.theme, s.denoise_device, s.denoise_threads, s.notifications) == (
             "{stem}_{op}_{n}.{ext}", "dark", "cpu", 3, False)
+        assert (s.backend, s.backend_url) == ("remote", url)
         assert w.ops_panel.naming.text() == "{stem}_{op}_{n}.{ext}"
+        # Switching back to this computer on the same page is saved too (nothing else overrides it).
+        w.open_settings()
+        [dlg] = [d for d in w.findChildren(SettingsDialog) if d.isVisible()]
+        assert dlg.page("Processing").remote_radio.isChecked()
+        dlg.page("Processing").local_radio.setChecked(True)
+        dlg.accept()
+        qtbot.waitUntil(lambda: not [d for d in w.findChildren(SettingsDialog) if d.isVisible()])
+        assert load_settings().backend == "local"
     finally:
         server.shutdown()
         server.server_close()
