@@ -8,7 +8,6 @@ counts the scroll bar, so the bar sits beside the controls, never over them
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QScrollArea, QWidget
 
 DEFAULT_SIZE = (1360, 820)
@@ -44,18 +43,3 @@ def left_panel(panel: QWidget) -> LeftPanelScroll:
     scroll = LeftPanelScroll(panel)
     scroll.setMinimumWidth(scroll.minimumSizeHint().width())
     return scroll
-
-
-def keep_on_screen(window: QWidget) -> None:
-    """A geometry saved on a bigger monitor must not leave the window larger than this screen."""
-    screen = window.screen() or QGuiApplication.primaryScreen()
-    if screen is None:
-        return
-    avail = screen.availableGeometry()
-    frame = window.frameGeometry()
-    w = min(window.width(), avail.width())
-    h = min(window.height(), avail.height())
-    if (w, h) != (window.width(), window.height()):
-        window.resize(w, h)
-    if not avail.intersects(frame):
-        window.move(avail.topLeft())

@@ -173,9 +173,11 @@ class MainWindow(QMainWindow):
         self.model_banner = ModelBanner(self.settings)
         self.model_banner.installed.connect(self._on_model_installed)
         self.ops_panel.changed.connect(self._refresh_model_banner)
-        self.banners = BannerArea()  # one banner at a time: the latest result first, then "model missing"
-        self.banners.add(self.summary_card, 2)
-        self.banners.add(self.model_banner, 1)
+        # One banner at a time: "model missing" (it offers the fix) before the batch summary/problem card;
+        # the last batch's result also stays in the line under the queue.
+        self.banners = BannerArea()
+        self.banners.add(self.model_banner, 2)
+        self.banners.add(self.summary_card, 1)
         cl.addWidget(self.banners)
         self._refresh_model_banner()
         self.table = QueueView()
@@ -267,8 +269,7 @@ class MainWindow(QMainWindow):
     def _restore_window_state(self) -> None:
         geo = self.qsettings.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
-            self.restoreGeometry(geo)
-            layout.keep_on_screen(self)
+            self.restoreGeometry(geo)  # Qt keeps a geometry saved on a bigger monitor on this screen
         split = self.qsettings.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)

@@ -88,6 +88,7 @@ class QueueModel(QAbstractTableModel):
         self.counts: dict[str, int] = {s.value: 0 for s in JobStatus}
         self._pending: dict[str, dict[str, Any]] = {}
         self._unknown: set[str] = set()
+        self._stopped = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_MS)
@@ -155,6 +156,8 @@ class QueueModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ updates (coalesced)
     def queue_update(self, job_id: str, **fields: Any) -> None:
+        if self._stopped:  # events still queued when the window closed: nothing left to show them
+            return
         self._pending.setdefault(job_id, {}).update(fields)
         if not self._timer.isActive():
             self._timer.start()
@@ -183,6 +186,7 @@ class QueueModel(QAbstractTableModel):
                 self.queue_update(r["id"], status=r["status"], progress=r["progress"], error=r["error_message"] or "")
 
     def stop(self) -> None:
+        self._stopped = True
         self._timer.stop()
         self._pending.clear()
 

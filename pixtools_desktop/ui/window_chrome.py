@@ -76,14 +76,15 @@ class HeaderBar(QFrame):
         super().resizeEvent(e)
         self.fit()
 
-    def fit(self) -> None:
-        """Show as many of the optional buttons as fit, in order; fold the rest into "More"."""
+    def fit(self, width: int | None = None) -> None:
+        """Show as many of the optional buttons as fit (in `width`, default the header's), in order;
+        fold the rest into "More"."""
         lay = self.layout()
         if lay is None or not self.buttons:
             return
         m = lay.contentsMargins()
         spacing = max(lay.spacing(), 6)
-        avail = self.width() - m.left() - m.right() - self._left_width() - 24
+        avail = (width or self.width()) - m.left() - m.right() - self._left_width() - 24
         needed = sum(self.buttons[k].sizeHint().width() + spacing for k in ALWAYS_SHOWN)
         more_w = self.more.sizeHint().width() + spacing
         optional = [k for k in self.buttons if k not in ALWAYS_SHOWN]
