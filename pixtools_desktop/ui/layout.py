@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 
 DEFAULT_SIZE = (1360, 820)
 MIN_SIZE = (960, 600)
-RESULTS_MIN_WIDTH = 260
-CENTER_MIN_WIDTH = 340
+RESULTS_MIN_WIDTH = 244
+CENTER_MIN_WIDTH = 364
 
 
 class LeftPanelScroll(QScrollArea):

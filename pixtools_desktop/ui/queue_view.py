@@ -32,7 +32,7 @@ from pixtools_desktop.ui.queue_model import (
 
 DROP_HINT = "Drop photos or folders here\nCtrl+O files · Ctrl+Shift+O folder · Ctrl+V paste"
 FIXED_WIDTHS = {COL_OPS: 150, COL_STATUS: 112, COL_PROGRESS: 104}
-NARROW_WIDTHS = {COL_STATUS: 92, COL_PROGRESS: 76}
+NARROW_WIDTHS = {COL_STATUS: 84, COL_PROGRESS: 86}
 ERROR_WIDTH = 240
 HIDE_ERROR_BELOW = 660  # viewport px: narrower than this, the Error column folds into the tooltip
 HIDE_OPS_BELOW = 470
