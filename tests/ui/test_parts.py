@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -82,8 +83,21 @@ def test_theme_fills_every_token_and_meets_aa_contrast():
         p = theme.palette(name)
         for fg, bg in (("text", "bg"), ("text", "surface"), ("text", "alt"), ("muted", "bg"), ("muted", "surface"),
                        ("accent_text", "accent"), ("danger_text", "danger"), ("select_text", "select"),
-                       ("bg", "ink")):
+                       ("bg", "ink"), ("text", "fail_row"), ("fail_text", "fail_row"), ("text", "track"),
+                       ("status_text", "status_bg"), ("disabled_text", "disabled_bg")):
             assert theme.contrast_ratio(p[fg], p[bg]) >= 4.5, (name, fg, bg)
+        for fill in ("lime", "cyan", "pink", "warn", "accent"):  # dark ink on every bright fill, both themes
+            assert theme.contrast_ratio("#111111", p[fill]) >= 4.5, (name, fill)
+        assert theme.contrast_ratio(p["focus"], p["bg"]) >= 3.0, name  # a focus ring you can see (WCAG 1.4.11)
+        # Arrows and check marks are real images, present in resources/.
+        urls = re.findall(r'url\("([^"]+)"\)', css)
+        assert urls and all(Path(u).is_file() for u in urls), urls
+        for rule in ("QComboBox::down-arrow", "QSpinBox::up-arrow", "QLineEdit:disabled", "QPushButton:disabled",
+                     "QCheckBox::indicator:disabled", "QMessageBox", "QFileDialog", "QMenu", "QToolTip",
+                     "QComboBox QAbstractItemView", "QStatusBar"):
+            assert rule in css, rule
+        # The catch-all transparent rule comes before the opaque top-level ones (X11 draws transparent black).
+        assert css.index("QWidget { background: transparent; }") < css.index("QMainWindow, QDialog, QMessageBox")
     assert theme.stylesheet("light") != theme.stylesheet("dark")
 
 

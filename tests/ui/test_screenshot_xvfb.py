@@ -31,6 +31,11 @@ SHOTS = ("main_1600", "main_1024", *DIALOGS)
 pytestmark = pytest.mark.xvfb
 
 
+def _pixels(im):
+    getter = getattr(im, "get_flattened_data", None) or im.getdata  # Pillow 12+ renamed it
+    return getter()
+
+
 def _lum(rgb: tuple[int, int, int]) -> float:
     def lin(c: int) -> float:
         c = c / 255
@@ -50,7 +55,7 @@ def region_contrast(im, rect: list[int]) -> float | None:
     the text is the colour (present on enough pixels to be glyph cores) furthest from it."""
     x, y, w, h = rect
     crop = im.crop((max(0, x), max(0, y), min(im.width, x + w), min(im.height, y + h)))
-    counts = Counter(crop.getdata())
+    counts = Counter(_pixels(crop))
     if not counts:
         return None
     total = sum(counts.values())
@@ -64,7 +69,7 @@ def region_contrast(im, rect: list[int]) -> float | None:
 
 def dark_fraction(im) -> float:
     small = im.convert("L").resize((max(1, im.width // 4), max(1, im.height // 4)))
-    data = list(small.getdata())
+    data = list(_pixels(small))
     return sum(1 for v in data if v < 40) / len(data)
 
 
