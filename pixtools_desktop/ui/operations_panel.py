@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -31,6 +30,7 @@ from pixtools_desktop.core.jobs import OutputOptions, OverwritePolicy
 from pixtools_desktop.core.ops import DENOISE_FORMATS, DENOISE_MODES, OperationRequest, validate_request
 from pixtools_desktop.core.outputs import validate_template
 from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.ui import dialogs
 from pixtools_desktop.ui import presets as P
 
 FORMAT_OPS = (("jpg", "JPG"), ("png", "PNG"), ("webp", "WebP"), ("avif", "AVIF"), ("tiff", "TIFF"))
@@ -386,9 +386,9 @@ class OperationsPanel(QFrame):
 
     @Slot()
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.output_dir.text() or "")
-        if folder:
-            self.output_dir.setText(folder)
+        chosen = dialogs.ask_paths(self, dialogs.FOLDER, "Output folder", directory=self.output_dir.text())
+        if chosen:
+            self.output_dir.setText(chosen[0])
 
     @Slot()
     def _on_changed(self) -> None:
