@@ -182,3 +182,20 @@ def test_metadata_formatting():
     assert rows == [("Camera make", "—", None), ("ISO", "200", None), ("Location", "—", None)]
     assert size_text((4000, 3000), (1920, 1440)) == "4000 × 3000 → 1920 × 1440"
     assert size_text(None, (10, 10)) == "— → 10 × 10"
+
+
+def test_environment_overrides_do_not_outlive_the_window(make_window, monkeypatch, tmp_path):
+    import json
+
+    from pixtools_desktop.core.settings import settings_path
+
+    monkeypatch.setenv("PIXTOOLS_WORKERS", "1")
+    monkeypatch.setenv("PIXTOOLS_OUTPUT_DIR", str(tmp_path / "once"))
+    w = make_window()
+    assert w.settings.workers == 1 and w.ops_panel.output_dir.text() == str(tmp_path / "once")
+    w.ops_panel.naming.setText("{stem}-{op}.{ext}")  # something the user did set
+    w.shutdown()
+    w.close()
+    saved = json.loads(settings_path().read_text())
+    assert "workers" not in saved and "output_dir" not in saved, saved
+    assert saved["naming_template"] == "{stem}-{op}.{ext}" and saved["schema_version"] >= 1
