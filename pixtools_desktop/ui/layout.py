@@ -36,7 +36,7 @@ class LeftPanelScroll(QScrollArea):
         return QSize(width, 160)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(max(self.minimumSizeHint().width(), 340), 600)
+        return QSize(max(self.minimumSizeHint().width(), 400), 600)
 
 
 def left_panel(panel: QWidget) -> LeftPanelScroll:

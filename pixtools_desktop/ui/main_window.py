@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         center.setMinimumWidth(layout.CENTER_MIN_WIDTH)
         for i, stretch in enumerate((0, 1, 0)):  # a narrower window takes width from the queue first
             self.splitter.setStretchFactor(i, stretch)
-        self.splitter.setSizes([380, 700, 340])
+        # First layout from the panels' size hints; later ones from the saved splitter state.
         outer.addWidget(self.splitter, 1)
         self.setCentralWidget(root)
         self.skipped_btn = QPushButton("")

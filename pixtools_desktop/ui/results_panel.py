@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import QSize, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFrame,
@@ -28,6 +28,8 @@ from pixtools_desktop.ui.queue_model import STATUS_TEXT
 
 THUMB = 64
 MAX_META_ITEMS = 400
+OUTPUTS_SHOWN = 3  # more outputs scroll
+OUTPUT_ROW_HEIGHT = 136  # thumbnail, name, size, buttons (fixed: rows are laid out after this is set)
 
 
 def human_size(n: int) -> str:
@@ -42,6 +44,9 @@ def human_size(n: int) -> str:
 
 
 class ResultsPanel(QFrame):
+    def sizeHint(self) -> QSize:  # noqa: N802 - the splitter's first layout: a comfortable card width
+        return QSize(340, 600)
+
     def __init__(self, thumbnails, store=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
@@ -82,12 +87,12 @@ class ResultsPanel(QFrame):
         self.outputs_box = QWidget()
         self.outputs_layout = QVBoxLayout(self.outputs_box)
         self.outputs_layout.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
+        self.outputs_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.outputs_box)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        lay.addWidget(scroll, 2)
+        lay.addWidget(scroll, 0)
 
         self.links_label = QLabel("")
         self.links_label.setOpenExternalLinks(True)
@@ -143,9 +148,12 @@ class ResultsPanel(QFrame):
         self.message.setText("\n".join(notes))
         self.message.setVisible(bool(notes))
 
-        for rec in job.outputs:
-            self.outputs_layout.addWidget(self._output_row(rec))
+        rows = [self._output_row(rec) for rec in job.outputs]
+        for row in rows:
+            self.outputs_layout.addWidget(row)
         self.outputs_layout.addStretch(1)
+        # As tall as its outputs (up to three, then it scrolls): the metadata gets the rest.
+        self.outputs_scroll.setFixedHeight(min(max(len(rows), 1), OUTPUTS_SHOWN) * OUTPUT_ROW_HEIGHT + 8)
 
         links = result_links(job, self.store)
         if links:
