@@ -32,8 +32,9 @@ def _template() -> str:
     return stylesheet_path().read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=4)
 def palettes() -> dict[str, dict[str, str]]:
-    """The palettes declared in the stylesheet header, by theme name."""
+    """The palettes declared in the stylesheet header, by theme name (parsed once: painters ask per cell)."""
     out: dict[str, dict[str, str]] = {}
     for name, body in _PALETTE_RE.findall(_template()):
         out[name] = dict(pair.split("=", 1) for pair in body.split())
