@@ -8,17 +8,47 @@ or the OS keyring-free `secrets.json` (mode 0600) — never the job database.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pixtools_desktop.core import paths
 
 SETTINGS_FILE = "settings.json"
+SCHEMA_VERSION = 1
+_VERSION_KEY = "schema_version"
+
+
+def _migrate_0_to_1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 (no version key): blank strings meant "unset", and a backend name could be capitalised."""
+    for key in ("output_dir", "backend_url", "weights_path", "db_path", "webhook_url", "s3_endpoint_url"):
+        if isinstance(data.get(key), str) and not data[key].strip():
+            data[key] = None
+    if isinstance(data.get("backend"), str):
+        data["backend"] = "remote" if data["backend"].strip().lower() == "remote" else "local"
+    return data
+
+
+# MIGRATIONS[n] turns a version-n dict into version n+1. Append, never edit a released one.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0_to_1}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a settings dict from its recorded schema version up to SCHEMA_VERSION."""
+    data = dict(data)
+    try:
+        version = int(data.pop(_VERSION_KEY, 0))
+    except (TypeError, ValueError):
+        version = 0
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    return data
 
 
 @dataclass
@@ -72,6 +102,13 @@ class Settings:
     remote_stall_processing_s: float = 900.0  # a started one with no news for this long (x ops weight) fails
     # --- run state (sched): photos added while the queue is idle start without pressing Start
     auto_start: bool = False
+    # --- window (window helper): default output, watch folder, last choices
+    output_subfolder: str = "PixTools"  # with no output_dir: outputs go to this folder beside each photo
+    watch_enabled: bool = False
+    watch_folder: str | None = None
+    watch_preset: str | None = None  # None: the panel's current choice
+    last_preset: str | None = None  # the panel comes back to it after a restart
+    last_choice: dict[str, Any] = field(default_factory=dict)  # operations/params when the choice is "(custom)"
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -99,7 +136,12 @@ def settings_path() -> Path:
 
 
 def load_settings(path: Path | None = None, *, env: bool = True) -> Settings:
-    """Read the settings file (missing or corrupt: defaults), then apply env overrides."""
+    """Read the settings file (missing or corrupt: defaults), migrate it, then apply env overrides.
+
+    The result remembers what came from the file and what the environment
+    changed, so `save_settings` writes back only what the user set: a one-off
+    `PIXTOOLS_WORKERS=1` run never becomes the saved value.
+    """
     path = path or settings_path()
     data: dict[str, Any] = {}
     if path.exists():
@@ -107,10 +149,16 @@ def load_settings(path: Path | None = None, *, env: bool = True) -> Settings:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             data = {}  # a corrupt settings file must never stop the app
+    if not isinstance(data, dict):
+        data = {}
+    data = migrate(data)
     defaults = Settings()
     known = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(Settings)}
     clean = {k: v for k, v in data.items() if k in known}
-    settings = Settings(**clean)
+    try:
+        settings = Settings(**clean)
+    except TypeError:
+        settings, clean = Settings(), {}
     if env:
         for f in dataclasses.fields(Settings):
             name = _ENV_PREFIX + f.name.upper()
@@ -121,7 +169,29 @@ def load_settings(path: Path | None = None, *, env: bool = True) -> Settings:
                         setattr(settings, f.name, _coerce(os.environ[env_name], known[f.name] if known[f.name] is not None else ""))
                     except (ValueError, TypeError):
                         pass
+    # What was loaded, to tell the user's changes from environment overrides at save time.
+    settings._from_file = copy.deepcopy(clean)  # type: ignore[attr-defined]
+    settings._as_loaded = copy.deepcopy(settings.to_json())  # type: ignore[attr-defined]
     return settings
+
+
+def persistent_values(settings: Settings) -> dict[str, Any]:
+    """What belongs in settings.json: the file's values plus what changed since loading.
+
+    A field the environment overrode keeps its file value (or stays absent)
+    unless the user changed it in this session; a Settings built in code
+    (no load) saves every field that differs from the default.
+    """
+    current = settings.to_json()
+    loaded = getattr(settings, "_as_loaded", None)
+    if loaded is None:
+        defaults = Settings().to_json()
+        return {k: v for k, v in current.items() if v != defaults[k]}
+    out = dict(getattr(settings, "_from_file", {}))
+    for key, value in current.items():
+        if value != loaded.get(key):
+            out[key] = value
+    return out
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
@@ -130,11 +200,15 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
     try:
+        data = {_VERSION_KEY: SCHEMA_VERSION, **persistent_values(settings)}
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(settings.to_json(), fh, indent=2, sort_keys=True)
+            json.dump(data, fh, indent=2, sort_keys=True)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        # The saved values are now the baseline for the next save.
+        settings._from_file = copy.deepcopy({k: v for k, v in data.items() if k != _VERSION_KEY})  # type: ignore[attr-defined]
+        settings._as_loaded = copy.deepcopy(settings.to_json())  # type: ignore[attr-defined]
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -21,14 +21,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGu
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QSystemTrayIcon,
     QVBoxLayout,
@@ -40,7 +37,9 @@ from pixtools_desktop.core.errors import ErrorCode, ValidationError
 from pixtools_desktop.core.inputs import IMAGE_EXTENSIONS, count_images
 from pixtools_desktop.core.settings import Settings, load_settings, save_settings
 from pixtools_desktop.core.store import JobStore
-from pixtools_desktop.ui import theme
+from pixtools_desktop.core.ops import validate_request
+from pixtools_desktop.ui import dialogs, layout, theme
+from pixtools_desktop.ui import presets as P
 from pixtools_desktop.ui.add_files import AddRequest, AddResult
 from pixtools_desktop.ui.queue_controller import QueueController
 from pixtools_desktop.ui.queue_model import JobIdRole, QueueModel
@@ -48,7 +47,9 @@ from pixtools_desktop.ui.queue_view import QueueView
 from pixtools_desktop.ui.results_panel import ResultsPanel
 from pixtools_desktop.ui.run_tracker import RunSummary
 from pixtools_desktop.ui.thumbnails import ThumbnailLoader
-from pixtools_desktop.ui.window_chrome import build_header, build_summary_card
+from pixtools_desktop.ui.watch_folder import FolderWatcher
+from pixtools_desktop.ui.ink import InkProgressBar
+from pixtools_desktop.ui.window_chrome import BannerArea, build_header, build_summary_card
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +83,16 @@ class MainWindow(QMainWindow):
         self.queue.problem.connect(self.show_problem)
         self.model.jobsChanged.connect(self._on_jobs_changed)
 
+        theme.apply_theme(QApplication.instance(), self.settings.theme)  # first: sizes depend on the style
         self._build_ui()
         self._build_actions()
-        theme.apply_theme(QApplication.instance(), self.settings.theme)
         self._restore_window_state()
 
         self.queue.install_backend(backend)
         self.queue.begin(resume=self.qsettings.value("queue/running", False, type=bool))
+        self.watcher = FolderWatcher(self.store, self.settings, self)
+        self.watcher.arrived.connect(self.add_watched)
+        self.watcher.apply_settings()
         self._refresh_controls()
 
     # ------------------------------------------------------------ the queue controller's state, for callers and tests
@@ -141,11 +145,8 @@ class MainWindow(QMainWindow):
 
         self.ops_panel = OperationsPanel(self.settings)
         self.ops_panel.changed.connect(self._refresh_controls)
-        left = QScrollArea()
-        left.setWidgetResizable(True)
-        left.setWidget(self.ops_panel)
-        left.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left.setMinimumWidth(self.ops_panel.minimumSizeHint().width() + 24)
+        self.ops_panel.changed.connect(self.header.fit)
+        self.left_scroll = left = layout.left_panel(self.ops_panel)
         self.splitter.addWidget(left)
 
         center = QWidget()
@@ -153,32 +154,30 @@ class MainWindow(QMainWindow):
         cl.setContentsMargins(0, 0, 0, 0)
         cl.setSpacing(10)
         self.summary_card, self.summary_label, self.summary_details = build_summary_card(self)
-        cl.addWidget(self.summary_card)
-        self.drop_hint = QFrame()
-        self.drop_hint.setObjectName("dropHint")
-        dh = QHBoxLayout(self.drop_hint)
-        self.drop_label = QLabel("Drop photos or folders anywhere · Ctrl+O files · Ctrl+Shift+O folder · Ctrl+V paste")
-        self.drop_label.setWordWrap(True)
-        dh.addWidget(self.drop_label)
-        cl.addWidget(self.drop_hint)
         from pixtools_desktop.ui.model_banner import ModelBanner
 
         self.model_banner = ModelBanner(self.settings)
         self.model_banner.installed.connect(self._on_model_installed)
         self.ops_panel.changed.connect(self._refresh_model_banner)
-        cl.addWidget(self.model_banner)
+        # One banner at a time: "model missing" (it offers the fix) before the batch summary/problem card;
+        # the last batch's result also stays in the line under the queue.
+        self.banners = BannerArea()
+        self.banners.add(self.model_banner, 2)
+        self.banners.add(self.summary_card, 1)
+        cl.addWidget(self.banners)
         self._refresh_model_banner()
         self.table = QueueView()
         self.table.setModel(self.model)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         cl.addWidget(self.table, 1)
         prow = QHBoxLayout()
-        self.overall = QProgressBar()
+        self.overall = InkProgressBar()
         self.overall.setRange(0, 1000)
         self.overall.setAccessibleName("Overall progress")
         self.overall.setFormat("%p%")
         self.eta_label = QLabel("Nothing running")
-        self.eta_label.setMinimumWidth(260)
+        self.eta_label.setMinimumWidth(180)
+        self.eta_label.setWordWrap(True)
         self.eta_label.setObjectName("cardTitle")
         prow.addWidget(self.overall, 1)
         prow.addWidget(self.eta_label)
@@ -187,17 +186,19 @@ class MainWindow(QMainWindow):
 
         self.results = ResultsPanel(self.thumbnails, self.store)
         self.results.compare_requested = self.open_compare
-        self.results.setMinimumWidth(300)
+        self.results.setMinimumWidth(layout.RESULTS_MIN_WIDTH)
         self.splitter.addWidget(self.results)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([400, 700, 340])
+        center.setMinimumWidth(layout.CENTER_MIN_WIDTH)
+        for i, stretch in enumerate((0, 1, 0)):  # a narrower window takes width from the queue first
+            self.splitter.setStretchFactor(i, stretch)
+        # First layout from the panels' size hints; later ones from the saved splitter state.
         outer.addWidget(self.splitter, 1)
         self.setCentralWidget(root)
         self.skipped_btn = QPushButton("")
         self.skipped_btn.clicked.connect(self.show_skipped)
         self.skipped_btn.hide()
         self.statusBar().addPermanentWidget(self.skipped_btn)
-        self.resize(1360, 820)
+        self.resize(*layout.DEFAULT_SIZE)
 
     @Slot()
     def _refresh_model_banner(self) -> None:
@@ -245,13 +246,14 @@ class MainWindow(QMainWindow):
         b["cancel"].clicked.connect(self.cancel_selected)
         b["remove"].clicked.connect(self.remove_selected)
         b["retry"].clicked.connect(self.retry_failed)
+        b["clear"].clicked.connect(self.clear_finished)
         b["settings"].clicked.connect(self.open_settings)
         b["health"].clicked.connect(self.open_health)
 
     def _restore_window_state(self) -> None:
         geo = self.qsettings.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
-            self.restoreGeometry(geo)
+            self.restoreGeometry(geo)  # Qt keeps a geometry saved on a bigger monitor on this screen
         split = self.qsettings.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)
@@ -271,18 +273,27 @@ class MainWindow(QMainWindow):
             e.acceptProposedAction()
             self.add_paths(files)
 
+    def file_dialog(self, kind: str) -> QFileDialog:
+        """The styled (non-native) dialog behind Ctrl+O ("files") and Ctrl+Shift+O ("folder")."""
+        if kind == dialogs.FOLDER:
+            return dialogs.file_dialog(self, dialogs.FOLDER, "Add a folder of photos")
+        patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
+        return dialogs.file_dialog(self, dialogs.FILES, "Add photos",
+                                   name_filter=f"Images ({patterns});;All files (*)")
+
     @Slot()
     def choose_files(self) -> None:
-        patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
-        files, _ = QFileDialog.getOpenFileNames(self, "Add photos", "", f"Images ({patterns});;All files (*)")
-        if files:
-            self.add_paths(files)
+        dlg = self.file_dialog(dialogs.FILES)
+        if dlg.exec() == QFileDialog.DialogCode.Accepted and dlg.selectedFiles():
+            self.add_paths(dlg.selectedFiles())
+        dlg.deleteLater()
 
     @Slot()
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
-        if folder:
-            self.add_paths([folder])
+        dlg = self.file_dialog(dialogs.FOLDER)
+        if dlg.exec() == QFileDialog.DialogCode.Accepted and dlg.selectedFiles():
+            self.add_paths(dlg.selectedFiles()[:1])
+        dlg.deleteLater()
 
     @Slot()
     def paste(self) -> None:
@@ -302,12 +313,18 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Nothing to paste: copy image files or folders first.", 5000)
 
+    def big_folder_box(self, folder: str, count: int) -> QMessageBox:
+        return dialogs.message_box(
+            self, QMessageBox.Icon.Question, "Add a big folder?",
+            f"{Path(folder).name} holds {count:,} photos (sub-folders included). Add them all to the queue?",
+            buttons=QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+
     def confirm_big_folder(self, folder: str, count: int) -> bool:
         """Ask before adding a big folder (tests replace this method)."""
-        answer = QMessageBox.question(
-            self, "Add a big folder?",
-            f"{Path(folder).name} holds {count:,} photos (sub-folders included). Add them all to the queue?",
-        )
+        box = self.big_folder_box(folder, count)
+        answer = box.exec()
+        box.deleteLater()
         return answer == QMessageBox.StandardButton.Yes
 
     def add_paths(self, raw_paths: list[str]) -> bool:
@@ -328,7 +345,7 @@ class MainWindow(QMainWindow):
         if not kept:
             return False
         self.statusBar().showMessage(f"Adding {len(kept)} item(s)…")
-        self.queue.add(AddRequest(kept, request, options, replace_ids=[]))
+        self.queue.add(AddRequest(kept, request, options, replace_ids=[], subfolder=self.settings.output_subfolder))
         return True
 
     @Slot(object)
@@ -349,6 +366,36 @@ class MainWindow(QMainWindow):
         self.skipped_btn.setVisible(bool(n_skip))
 
     @Slot(list)
+    def add_watched(self, files: list) -> None:
+        """Photos that landed in the watch folder, queued with the watch preset (or the current choice)."""
+        preset = P.find_preset(self.settings, self.settings.watch_preset) if self.settings.watch_preset else None
+        try:
+            request = (validate_request(preset.operations, preset.params, None) if preset is not None
+                       else self.ops_panel.current_request())
+            options = self.ops_panel.current_options()
+        except ValidationError as exc:
+            self.show_problem(f"Watch folder: {exc.detail}")
+            return
+        self.statusBar().showMessage(f"Watch folder: {len(files):,} new photo(s)", 8000)
+        self.queue.add(AddRequest([str(f) for f in files], request, options,
+                                   subfolder=self.settings.output_subfolder))
+
+    @Slot()
+    def clear_finished(self) -> None:
+        """Take done and cancelled jobs off the list (their output files stay; failed ones stay to retry)."""
+        ids = self.model.ids_with_status("COMPLETED", "COMPLETED_WEBHOOK_FAILED", "CANCELLED")
+        if not ids:
+            self.statusBar().showMessage("Nothing finished to clear.", 4000)
+            return
+        self.store.delete(ids)
+        self.model.remove_ids(ids)
+        self.run.forget(ids)
+        if self.results.job is not None and self.results.job.id in ids:
+            self.results.show_job(None)
+        self.statusBar().showMessage(f"Cleared {len(ids):,} finished job(s); their files stay where they are.", 6000)
+        self._refresh_controls()
+
+    @Slot(list)
     def receive_files(self, files: list) -> None:
         """Files handed over by a second launch (single instance)."""
         if files:
@@ -363,8 +410,9 @@ class MainWindow(QMainWindow):
         more = len(self.skipped) - 200
         if more > 0:
             text += f"\n… and {more:,} more"
-        box = QMessageBox(QMessageBox.Icon.Information, "Skipped files",
-                          f"{len(self.skipped):,} file(s) were not added:", parent=self)
+        box = dialogs.message_box(self, QMessageBox.Icon.Information, "Skipped files",
+                                  f"{len(self.skipped):,} file(s) were not added:")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setDetailedText(text)
         box.setInformativeText(text[:600])
         box.open()
@@ -507,6 +555,7 @@ class MainWindow(QMainWindow):
         save_settings(self.settings)
         theme.apply_theme(QApplication.instance(), self.settings.theme)
         self.ops_panel.load_output_settings()
+        self.watcher.apply_settings()
         self.queue.settings_applied()
         self.statusBar().showMessage("Settings saved", 4000)
 
@@ -539,6 +588,7 @@ class MainWindow(QMainWindow):
         for dlg in self.findChildren(QWidget):
             if hasattr(dlg, "_pool") and dlg is not self and dlg.isVisible():
                 dlg.close()
+        self.watcher.stop()
         self._io_pool.waitForDone()
         self.model_banner.wait()
         self.queue.shutdown()

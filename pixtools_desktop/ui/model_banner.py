@@ -10,9 +10,10 @@ imported file's architecture, never just to show the banner.
 from __future__ import annotations
 
 from PySide6.QtCore import QThreadPool, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.ui import dialogs
 from pixtools_desktop.ui.tasks import start_task
 
 MISSING_TEXT = "The denoise model is not installed: denoise jobs would fail. Get it once (2.8 MB):"
@@ -68,9 +69,10 @@ class ModelBanner(QFrame):
 
     @Slot()
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import DnCNN weights", "", "DnCNN weights (*.mat *.pth *.pt)")
-        if path:
-            self.import_file(path)
+        chosen = dialogs.ask_paths(self, dialogs.FILE, "Import DnCNN weights",
+                                   name_filter="DnCNN weights (*.mat *.pth *.pt)")
+        if chosen:
+            self.import_file(chosen[0])
 
     def import_file(self, path: str) -> None:
         from pathlib import Path

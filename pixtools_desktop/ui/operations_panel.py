@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -31,6 +30,7 @@ from pixtools_desktop.core.jobs import OutputOptions, OverwritePolicy
 from pixtools_desktop.core.ops import DENOISE_FORMATS, DENOISE_MODES, OperationRequest, validate_request
 from pixtools_desktop.core.outputs import validate_template
 from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.ui import dialogs
 from pixtools_desktop.ui import presets as P
 
 FORMAT_OPS = (("jpg", "JPG"), ("png", "PNG"), ("webp", "WebP"), ("avif", "AVIF"), ("tiff", "TIFF"))
@@ -83,7 +83,7 @@ class OperationsPanel(QFrame):
         # operations
         lay.addWidget(_section("Operations"))
         grid = QGridLayout()
-        grid.setHorizontalSpacing(10)
+        grid.setHorizontalSpacing(4)
         self.op_checks: dict[str, QCheckBox] = {}
         items = [*FORMAT_OPS, ("metadata", "Metadata"), ("denoise", "Denoise")]
         for i, (op, label) in enumerate(items):
@@ -95,6 +95,7 @@ class OperationsPanel(QFrame):
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow window: field below its label
         qrow = QHBoxLayout()
         self.quality = QSlider(Qt.Orientation.Horizontal)
         self.quality.setRange(1, 100)
@@ -117,13 +118,15 @@ class OperationsPanel(QFrame):
             sb.setSpecialValueText("auto")
             sb.setSuffix(" px")
             sb.setAccessibleName(f"Resize {name}")
+            sb.setMinimumWidth(96)
             sb.valueChanged.connect(self._on_changed)
         self.resize_check.toggled.connect(self._on_changed)
-        rrow.addWidget(self.resize_check)
-        rrow.addWidget(self.resize_w)
-        rrow.addWidget(QLabel("×"))
-        rrow.addWidget(self.resize_h)
-        form.addRow(rrow)
+        rrow.addWidget(self.resize_w, 1)
+        times = QLabel("×")
+        times.setObjectName("times")
+        rrow.addWidget(times)
+        rrow.addWidget(self.resize_h, 1)
+        form.addRow(self.resize_check, rrow)
 
         self.denoise_mode = QComboBox()
         self.denoise_mode.addItems(list(DENOISE_MODES))
@@ -152,9 +155,10 @@ class OperationsPanel(QFrame):
         # output
         lay.addWidget(_section("Output"))
         out_form = QFormLayout()
+        out_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         orow = QHBoxLayout()
         self.output_dir = QLineEdit()
-        self.output_dir.setPlaceholderText("next to each photo")
+        self.output_dir.setPlaceholderText(f"{settings.output_subfolder}/ beside each photo")
         self.output_dir.setAccessibleName("Output folder")
         self.output_dir.textChanged.connect(self._on_output_changed)
         self.browse_btn = QPushButton("…")
@@ -186,8 +190,34 @@ class OperationsPanel(QFrame):
         lay.addLayout(out_form)
         lay.addStretch(1)
 
-        self.reload_presets()
+        self.reload_presets(select=settings.last_preset)
+        self.restore_last_choice()
         self.load_output_settings()
+        self.changed.connect(self._remember)
+
+    # ------------------------------------------------------------ last choice (restored after a restart)
+    def restore_last_choice(self) -> None:
+        """Come back to the preset chosen last time, or to the exact custom choice."""
+        if self.settings.last_preset != CUSTOM or not self.settings.last_choice:
+            return
+        choice = self.settings.last_choice
+        try:
+            custom = P.Preset(CUSTOM, list(choice["operations"]), dict(choice.get("params") or {}))
+        except (KeyError, TypeError):
+            return
+        self.apply_preset(custom)
+        self._loading = True
+        self.preset_combo.setCurrentText(CUSTOM)
+        self._loading = False
+        self._update_preset_buttons()
+
+    @Slot()
+    def _remember(self) -> None:
+        name = self.preset_combo.currentText()
+        self.settings.last_preset = name or None
+        if name == CUSTOM:
+            ops, params = self.current_ops_params()
+            self.settings.last_choice = {"operations": ops, "params": params}
 
     # ------------------------------------------------------------ presets
     def reload_presets(self, select: str | None = None) -> None:
@@ -318,6 +348,7 @@ class OperationsPanel(QFrame):
         self._loading = True
         try:
             self.output_dir.setText(self.settings.output_dir or "")
+            self.output_dir.setPlaceholderText(f"{self.settings.output_subfolder}/ beside each photo")
             self.naming.setText(self.settings.naming_template)
             idx = self.overwrite.findData(self.settings.overwrite)
             self.overwrite.setCurrentIndex(max(0, idx))
@@ -355,9 +386,9 @@ class OperationsPanel(QFrame):
 
     @Slot()
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.output_dir.text() or "")
-        if folder:
-            self.output_dir.setText(folder)
+        chosen = dialogs.ask_paths(self, dialogs.FOLDER, "Output folder", directory=self.output_dir.text())
+        if chosen:
+            self.output_dir.setText(chosen[0])
 
     @Slot()
     def _on_changed(self) -> None:

@@ -1,10 +1,12 @@
-"""Settings page "Remote": run jobs on a PixTools API server instead of this computer.
+"""Settings page "Processing": where jobs run — this computer or a PixTools API server.
 
-The backend switch, the server URL, polling and archive options go to
-Settings; the API key does not: it is saved per server URL in the 0600
-`remote_keys.json` (or comes from PIXTOOLS_API_KEY), never settings.json.
-"Test connection" calls the server's /api/health on a worker thread so a
-slow or dead server never freezes the window.
+The one place that writes `backend`/`backend_url` (there used to be two
+tabs for this one choice, and the last one applied silently won). Polling
+and archive options go to Settings; the API key does not: it is saved per
+server URL in the 0600 `remote_keys.json` (or comes from PIXTOOLS_API_KEY),
+never settings.json. "Test connection" is the one connection test
+(`remote.health.probe`, the same the health report uses), run on a worker
+thread so a slow or dead server never freezes the window.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import os
 
 from PySide6.QtCore import QThreadPool, Slot
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QWidget,
 )
 
@@ -31,7 +34,7 @@ from pixtools_desktop.remote.health import probe
 from pixtools_desktop.remote.secrets import resolve_api_key, save_api_key
 from pixtools_desktop.ui.tasks import TaskSignals, start_task
 
-TITLE = "Remote"
+TITLE = "Processing"
 LOCAL, REMOTE = "local", "remote"
 
 
@@ -44,11 +47,15 @@ class RemoteSettingsPage(QWidget):
         self._pool.setMaxThreadCount(1)
         self._signals: TaskSignals | None = None
         f = QFormLayout(self)
-        self.mode = QComboBox()
-        self.mode.addItem("This computer", LOCAL)
-        self.mode.addItem("A PixTools server", REMOTE)
-        self.mode.setCurrentIndex(1 if settings.backend == REMOTE else 0)
-        f.addRow("Run jobs on", self.mode)
+        self.local_radio = QRadioButton("This computer")
+        self.remote_radio = QRadioButton("A PixTools server")
+        self.mode = QButtonGroup(self)
+        self.mode.addButton(self.local_radio)
+        self.mode.addButton(self.remote_radio)
+        (self.remote_radio if settings.backend == REMOTE else self.local_radio).setChecked(True)
+        f.addRow("Run jobs on", self.local_radio)
+        f.addRow("", self.remote_radio)
+        self.remote_radio.toggled.connect(self._refresh_enabled)
         self.url = QLineEdit(settings.backend_url or "")
         self.url.setPlaceholderText("https://pixtools.lab.example or http://127.0.0.1:8000")
         f.addRow("Server URL", self.url)
@@ -80,6 +87,17 @@ class RemoteSettingsPage(QWidget):
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
         f.addRow(self.error)
+        self._refresh_enabled()
+
+    def mode_value(self) -> str:
+        return REMOTE if self.remote_radio.isChecked() else LOCAL
+
+    @Slot()
+    def _refresh_enabled(self) -> None:
+        """Server fields only matter for the server choice (Test connection stays usable)."""
+        remote = self.remote_radio.isChecked()
+        for w in (self.poll, self.archive):
+            w.setEnabled(remote)
 
     def _url(self) -> str:
         return normalize_base_url(self.url.text())
@@ -111,7 +129,7 @@ class RemoteSettingsPage(QWidget):
     def apply(self, settings: Settings) -> None:
         """Validate, then write into `settings` (and the key into remote_keys.json); raises ValidationError."""
         text = self.url.text().strip()
-        remote = self.mode.currentData() == REMOTE
+        remote = self.remote_radio.isChecked()
         url = None
         try:
             if text or remote:

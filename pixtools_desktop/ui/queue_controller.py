@@ -30,7 +30,7 @@ from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, work_rates
-from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add
+from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add, same_options
 from pixtools_desktop.ui.backend_factory import make_backend
 from pixtools_desktop.ui.bridge import BackendBridge
 from pixtools_desktop.ui.eta import Work, lane_of, megapixels, work_key
@@ -263,10 +263,12 @@ class QueueController(QObject):
             return False
         jobs = [j for j in self.store.get_many(ids) if j.attempts == 0]
         want = (list(request.to_json()["operations"]), request.params, options.to_json())
-        stale = [j for j in jobs if (j.operations, j.params, j.options.to_json()) != want]
+        stale = [j for j in jobs if (j.operations, j.params) != want[:2]
+                 or not same_options(j, options, self.settings.output_subfolder)]
         if not stale:
             return False
-        self.add(AddRequest([j.input_path for j in stale], request, options, replace_ids=[j.id for j in stale]))
+        self.add(AddRequest([j.input_path for j in stale], request, options, replace_ids=[j.id for j in stale],
+                            subfolder=self.settings.output_subfolder))
         return True
 
     def _resume(self) -> None:

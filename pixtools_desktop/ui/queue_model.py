@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor
 
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.store import JobStore
+from pixtools_desktop.ui import theme
 
 FLUSH_MS = 50
 THUMB_SIZE = 40
@@ -38,6 +40,8 @@ STATUS_TEXT = {
     "FAILED": "Failed",
     "CANCELLED": "Cancelled",
 }
+
+FAILED_MARK = "\u26a0"  # a failed row reads differently from a waiting one, not only by colour
 
 _SELECT = "SELECT id, input_path, operations, status, progress, error_message FROM jobs"
 
@@ -84,6 +88,7 @@ class QueueModel(QAbstractTableModel):
         self.counts: dict[str, int] = {s.value: 0 for s in JobStatus}
         self._pending: dict[str, dict[str, Any]] = {}
         self._unknown: set[str] = set()
+        self._stopped = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_MS)
@@ -151,6 +156,8 @@ class QueueModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ updates (coalesced)
     def queue_update(self, job_id: str, **fields: Any) -> None:
+        if self._stopped:  # events still queued when the window closed: nothing left to show them
+            return
         self._pending.setdefault(job_id, {}).update(fields)
         if not self._timer.isActive():
             self._timer.start()
@@ -179,6 +186,7 @@ class QueueModel(QAbstractTableModel):
                 self.queue_update(r["id"], status=r["status"], progress=r["progress"], error=r["error_message"] or "")
 
     def stop(self) -> None:
+        self._stopped = True
         self._timer.stop()
         self._pending.clear()
 
@@ -244,7 +252,8 @@ class QueueModel(QAbstractTableModel):
             if col == COL_OPS:
                 return row.ops
             if col == COL_STATUS:
-                return STATUS_TEXT.get(row.status, row.status)
+                text = STATUS_TEXT.get(row.status, row.status)
+                return f"{FAILED_MARK} {text}" if row.status == "FAILED" else text
             if col == COL_PROGRESS:
                 return f"{row.progress * 100:.0f}%"
             if col == COL_ERROR:
@@ -252,10 +261,15 @@ class QueueModel(QAbstractTableModel):
         elif role == Qt.ItemDataRole.DecorationRole and col == COL_FILE and self.thumbnails is not None:
             return self.thumbnails.get(row.path, THUMB_SIZE)
         elif role == Qt.ItemDataRole.ToolTipRole:
-            if col == COL_ERROR and row.error:
-                return row.error
+            if row.error:  # on every cell: the Error column folds away on a narrow window
+                return f"{row.name}: {row.error}"
             if col == COL_FILE:
                 return row.path
+        elif role == Qt.ItemDataRole.BackgroundRole and row.status == "FAILED":
+            return QColor(theme.current_palette()["fail_row"])
+        elif role == Qt.ItemDataRole.ForegroundRole and row.status == "FAILED":
+            pal = theme.current_palette()
+            return QColor(pal["fail_text"] if col in (COL_STATUS, COL_ERROR) else pal["text"])
         elif role == JobIdRole:
             return row.id
         elif role == StatusRole:

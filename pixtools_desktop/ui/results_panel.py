@@ -4,13 +4,14 @@ extracted metadata, links (S3), warnings/errors, and before/after for denoise.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import QSize, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -22,10 +23,13 @@ from PySide6.QtWidgets import (
 
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.ui import result_links
+from pixtools_desktop.ui.metadata_view import display_rows, map_url, output_dimensions, size_text
 from pixtools_desktop.ui.queue_model import STATUS_TEXT
 
-THUMB = 88
+THUMB = 64
 MAX_META_ITEMS = 400
+OUTPUTS_SHOWN = 3  # more outputs scroll
+OUTPUT_ROW_HEIGHT = 136  # thumbnail, name, size, buttons (fixed: rows are laid out after this is set)
 
 
 def human_size(n: int) -> str:
@@ -39,25 +43,10 @@ def human_size(n: int) -> str:
     return f"{n} B"
 
 
-def _fill_tree(parent: QTreeWidgetItem | QTreeWidget, data: Any, budget: list[int]) -> None:
-    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else []
-    for key, value in items:
-        if budget[0] <= 0:
-            return
-        budget[0] -= 1
-        if isinstance(value, (dict, list)):
-            item = QTreeWidgetItem([str(key), ""])
-            _fill_tree(item, value, budget)
-        else:
-            text = "—" if value is None else str(value)
-            item = QTreeWidgetItem([str(key), text if len(text) < 200 else text[:200] + "…"])
-        if isinstance(parent, QTreeWidget):
-            parent.addTopLevelItem(item)
-        else:
-            parent.addChild(item)
-
-
 class ResultsPanel(QFrame):
+    def sizeHint(self) -> QSize:  # noqa: N802 - the splitter's first layout: a comfortable card width
+        return QSize(340, 600)
+
     def __init__(self, thumbnails, store=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
@@ -88,15 +77,22 @@ class ResultsPanel(QFrame):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         lay.addWidget(self.message)
+        self.notice = QLabel("")  # "no program opens this file" and other answers to a click
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.hide()
+        lay.addWidget(self.notice)
 
         self.outputs_box = QWidget()
         self.outputs_layout = QVBoxLayout(self.outputs_box)
         self.outputs_layout.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
+        self.outputs_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.outputs_box)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        lay.addWidget(scroll, 2)
+        lay.addWidget(scroll, 0)
 
         self.links_label = QLabel("")
         self.links_label.setOpenExternalLinks(True)
@@ -105,21 +101,23 @@ class ResultsPanel(QFrame):
         self.links_label.hide()
         lay.addWidget(self.links_label)
 
-        self.compare_btn = QPushButton("Compare before / after")
-        self.compare_btn.setObjectName("primary")
-        self.compare_btn.clicked.connect(self._compare)
-        self.compare_btn.hide()
-        lay.addWidget(self.compare_btn)
+        self.compare_btn: QPushButton | None = None  # on the denoised output's row, next to Open
 
         self.meta_title = QLabel("METADATA")
         self.meta_title.setObjectName("sectionTitle")
         lay.addWidget(self.meta_title)
         self.meta_tree = QTreeWidget()
-        self.meta_tree.setHeaderLabels(["Tag", "Value"])
+        self.meta_tree.setHeaderLabels(["Field", "Value"])
         self.meta_tree.setAccessibleName("Extracted metadata")
+        self.meta_tree.setRootIsDecorated(False)
         lay.addWidget(self.meta_tree, 1)
+        self.map_label = QLabel("")
+        self.map_label.setOpenExternalLinks(True)
+        self.map_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        lay.addWidget(self.map_label)
         self.meta_title.hide()
         self.meta_tree.hide()
+        self.map_label.hide()
 
     # ------------------------------------------------------------ showing a job
     def show_job(self, job: Job | None) -> None:
@@ -130,9 +128,11 @@ class ResultsPanel(QFrame):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.meta_tree.clear()
+        self.compare_btn = None
+        self.notice.hide()
         if job is None:
             self.name_label.setText("Select a job in the queue to see its outputs.")
-            for w in (self.badge, self.message, self.links_label, self.compare_btn, self.meta_title, self.meta_tree):
+            for w in (self.badge, self.message, self.links_label, self.meta_title, self.meta_tree, self.map_label):
                 w.hide()
             return
         self.name_label.setText(job.name)
@@ -148,32 +148,41 @@ class ResultsPanel(QFrame):
         self.message.setText("\n".join(notes))
         self.message.setVisible(bool(notes))
 
-        for rec in job.outputs:
-            self.outputs_layout.addWidget(self._output_row(rec))
+        rows = [self._output_row(rec) for rec in job.outputs]
+        for row in rows:
+            self.outputs_layout.addWidget(row)
         self.outputs_layout.addStretch(1)
+        # As tall as its outputs (up to three, then it scrolls): the metadata gets the rest.
+        self.outputs_scroll.setFixedHeight(min(max(len(rows), 1), OUTPUTS_SHOWN) * OUTPUT_ROW_HEIGHT + 8)
 
         links = result_links(job, self.store)
         if links:
             html = "<br>".join(f'<a href="{url}">{label}</a>' for label, url in links)
             self.links_label.setText(f"<b>Links</b><br>{html}")
         self.links_label.setVisible(bool(links))
-        self.compare_btn.setVisible(self.denoise_pair() is not None)
 
         if job.metadata:
-            _fill_tree(self.meta_tree, job.metadata, [MAX_META_ITEMS])
-            self.meta_tree.expandToDepth(0)
+            for label, text, _link in display_rows(job.metadata)[:MAX_META_ITEMS]:
+                item = QTreeWidgetItem([label, text])
+                item.setToolTip(1, text)
+                self.meta_tree.addTopLevelItem(item)
             self.meta_tree.resizeColumnToContents(0)
+        url = map_url(job.metadata.get("gps")) if job.metadata else None
+        self.map_label.setText(f'<a href="{url}">Show the location on OpenStreetMap</a>' if url else "")
+        self.map_label.setVisible(bool(url))
         self.meta_title.setVisible(bool(job.metadata))
         self.meta_tree.setVisible(bool(job.metadata))
 
     def _output_row(self, rec) -> QWidget:
+        """Thumbnail, name, size and dimensions (before → after), then Open / Open folder / Compare."""
         box = QFrame()
         grid = QGridLayout(box)
-        grid.setContentsMargins(0, 4, 0, 4)
+        grid.setContentsMargins(0, 4, 0, 8)
+        grid.setHorizontalSpacing(10)
         thumb = QLabel()
+        thumb.setObjectName("thumb")
         thumb.setFixedSize(THUMB, THUMB)
         thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        thumb.setStyleSheet("")  # styled by the one stylesheet
         exists = Path(rec.path).exists()
         if exists and not rec.mime.startswith("application/"):
             pix = self.thumbnails.get(rec.path, THUMB)
@@ -184,15 +193,18 @@ class ResultsPanel(QFrame):
                 self._thumb_labels[rec.path] = thumb
         else:
             thumb.setText(rec.op.upper())
-        grid.addWidget(thumb, 0, 0, 3, 1)
+        grid.addWidget(thumb, 0, 0, 2, 1, Qt.AlignmentFlag.AlignTop)
         name = QLabel(f"<b>{rec.op.upper()}</b> · {Path(rec.path).name}")
         name.setToolTip(rec.path)
         name.setWordWrap(True)
-        grid.addWidget(name, 0, 1, 1, 2)
+        grid.addWidget(name, 0, 1)
         note = " (kept existing file)" if rec.skipped else "" if exists else " (missing)"
-        size = QLabel(human_size(rec.size) + note)
+        before, after = output_dimensions(self.job, rec)
+        size = QLabel(f"{human_size(rec.size)}{note}\n{size_text(before, after)} px")
         size.setObjectName("muted")
-        grid.addWidget(size, 1, 1, 1, 2)
+        size.setAccessibleName("Size and dimensions")
+        grid.addWidget(size, 1, 1)
+        buttons = QHBoxLayout()
         open_btn = QPushButton("Open")
         open_btn.setAccessibleName(f"Open {Path(rec.path).name}")
         open_btn.setProperty("path", rec.path)
@@ -201,8 +213,17 @@ class ResultsPanel(QFrame):
         folder_btn.setProperty("path", str(Path(rec.path).parent))
         folder_btn.clicked.connect(self._open_file)
         open_btn.setEnabled(exists)
-        grid.addWidget(open_btn, 2, 1)
-        grid.addWidget(folder_btn, 2, 2)
+        buttons.addWidget(open_btn)
+        buttons.addWidget(folder_btn)
+        if rec.op == "denoise" and not rec.skipped and exists and self.compare_btn is None:
+            self.compare_btn = QPushButton("Compare")
+            self.compare_btn.setObjectName("primary")
+            self.compare_btn.setToolTip("Before / after, with zoom")
+            self.compare_btn.clicked.connect(self._compare)
+            buttons.addWidget(self.compare_btn)
+        buttons.addStretch(1)
+        grid.addLayout(buttons, 2, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
         return box
 
     def denoise_pair(self) -> tuple[str, str] | None:
@@ -216,8 +237,18 @@ class ResultsPanel(QFrame):
     @Slot()
     def _open_file(self) -> None:
         path = self.sender().property("path")
-        if path:
-            self.open_url(QUrl.fromLocalFile(path))
+        if not path:
+            return
+        if not Path(path).exists():
+            self.say(f"{path} is not there any more (moved or deleted).")
+        elif not self.open_url(QUrl.fromLocalFile(path)):
+            self.say(f"No program is set up to open {Path(path).name} on this system. It is here: {path}")
+        else:
+            self.notice.hide()
+
+    def say(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.show()
 
     @Slot()
     def _compare(self) -> None:

@@ -1,8 +1,9 @@
-"""Settings: output, naming, overwrite, metadata, the model, look, notifications,
-the backend, and optional pages from the cloud and remote layers.
+"""Settings: output (and the watch folder), where jobs run, the model, look,
+notifications, and the cloud sinks.
 
 Optional pages (contract in `pixtools_desktop.ui`'s docstring): modules
-`qt_settings_cloud` and `qt_settings_remote` with `TITLE` and
+`qt_settings_remote` ("Processing": this computer or a server, the only page
+that writes the backend choice) and `qt_settings_cloud`, with `TITLE` and
 `make_page(settings)`; the page's `apply(settings)` runs on OK. The dialog
 edits the Settings object it was given; the window saves it.
 """
@@ -11,21 +12,16 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 
-from PySide6.QtCore import QThreadPool, Signal, Slot
+from PySide6.QtCore import QThreadPool, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
-    QRadioButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -37,12 +33,12 @@ from pixtools_desktop.core.ops import DENOISE_MODES
 from pixtools_desktop.core.outputs import validate_template
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.ui.operations_panel import OVERWRITE_LABELS
-from pixtools_desktop.ui.tasks import start_task
+from pixtools_desktop.ui.watch_folder import WatchSettings
 
 log = logging.getLogger(__name__)
 
-OPTIONAL_PAGES = ("pixtools_desktop.ui.qt_settings_cloud", "pixtools_desktop.ui.qt_settings_remote")
-API_KEY_ENV = "PIXTOOLS_API_KEY"
+OPTIONAL_PAGES = ("pixtools_desktop.ui.qt_settings_remote", "pixtools_desktop.ui.qt_settings_cloud")
+PAGE_AFTER_OUTPUT = "Processing"  # where jobs run comes right after where outputs go
 
 
 def load_optional_pages(settings: Settings) -> list[tuple[str, QWidget]]:
@@ -62,31 +58,6 @@ def load_optional_pages(settings: Settings) -> list[tuple[str, QWidget]]:
     return pages
 
 
-def check_backend_health(url: str, timeout: float = 5.0) -> str:
-    """GET {url}/api/health (API key from the environment); a sentence for the user."""
-    import httpx
-
-    headers = {}
-    key = os.environ.get(API_KEY_ENV)
-    if key:
-        headers["X-API-Key"] = key
-    try:
-        resp = httpx.get(url.rstrip("/") + "/api/health", headers=headers, timeout=timeout)
-    except httpx.HTTPError as exc:
-        return f"Cannot reach {url}: {type(exc).__name__}."
-    if resp.status_code in (401, 403):
-        return f"{url} refused the API key (HTTP {resp.status_code}); set {API_KEY_ENV}."
-    try:
-        body = resp.json()
-    except ValueError:
-        return f"{url} answered HTTP {resp.status_code}, but not with PixTools health JSON."
-    status = body.get("status", "unknown") if isinstance(body, dict) else "unknown"
-    deps = body.get("dependencies", {}) if isinstance(body, dict) else {}
-    bad = [f"{k}: {v}" for k, v in deps.items() if v not in ("ok", "not configured")]
-    text = f"Connected: server is {status} (HTTP {resp.status_code})."
-    return text + (" Problems: " + ", ".join(bad) if bad else "")
-
-
 class SettingsDialog(QDialog):
     applied = Signal()
 
@@ -94,7 +65,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
-        self.resize(560, 460)
+        self.resize(660, 560)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._signals = None
@@ -106,8 +77,11 @@ class SettingsDialog(QDialog):
         out = QWidget()
         f = QFormLayout(out)
         self.output_dir = QLineEdit(settings.output_dir or "")
-        self.output_dir.setPlaceholderText("next to each photo")
+        self.output_dir.setPlaceholderText(f"{settings.output_subfolder}/ beside each photo")
         f.addRow("Output folder", self.output_dir)
+        self.subfolder = QLineEdit(settings.output_subfolder)
+        self.subfolder.setToolTip("Used when no output folder is chosen: outputs go into this folder beside each photo")
+        f.addRow("…or a subfolder named", self.subfolder)
         self.naming = QLineEdit(settings.naming_template)
         self.naming.setToolTip("Placeholders: {stem} {op} {ext} {n} {date} {time} {parent}")
         f.addRow("Naming template", self.naming)
@@ -131,6 +105,8 @@ class SettingsDialog(QDialog):
         self.workers.setSpecialValueText("one per core")
         self.workers.setValue(settings.workers)
         f.addRow("Parallel jobs", self.workers)
+        self.watch = WatchSettings(settings)
+        f.addRow(self.watch)
         self.tabs.addTab(out, "Output")
 
         # Denoise model
@@ -165,62 +141,17 @@ class SettingsDialog(QDialog):
         f.addRow(self.notifications)
         self.tabs.addTab(look, "Appearance")
 
-        # Backend
-        be = QWidget()
-        f = QFormLayout(be)
-        self.local_radio = QRadioButton("This computer")
-        self.remote_radio = QRadioButton("A PixTools server")
-        group = QButtonGroup(be)
-        group.addButton(self.local_radio)
-        group.addButton(self.remote_radio)
-        (self.remote_radio if settings.backend == "remote" else self.local_radio).setChecked(True)
-        f.addRow("Run jobs on", self.local_radio)
-        f.addRow("", self.remote_radio)
-        self.backend_url = QLineEdit(settings.backend_url or "")
-        self.backend_url.setPlaceholderText("http://127.0.0.1:8000")
-        f.addRow("Server URL", self.backend_url)
-        row = QHBoxLayout()
-        self.test_btn = QPushButton("Test connection")
-        self.test_btn.clicked.connect(self.test_connection)
-        row.addWidget(self.test_btn)
-        row.addStretch(1)
-        f.addRow(row)
-        self.test_result = QLabel("")
-        self.test_result.setWordWrap(True)
-        f.addRow(self.test_result)
-        key_note = QLabel(
-            f"The API key is read from the {API_KEY_ENV} environment variable and never stored in the settings file."
-            + (" (set)" if os.environ.get(API_KEY_ENV) else " (not set)")
-        )
-        key_note.setObjectName("muted")
-        key_note.setWordWrap(True)
-        f.addRow(key_note)
-        self.tabs.addTab(be, "Backend")
-
         self.optional_pages = load_optional_pages(settings)
         for title, page in self.optional_pages:
-            self.tabs.addTab(page, title)
+            if title == PAGE_AFTER_OUTPUT:
+                self.tabs.insertTab(1, page, title)
+            else:
+                self.tabs.addTab(page, title)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-
-    @Slot()
-    def test_connection(self) -> None:
-        url = self.backend_url.text().strip()
-        if not url:
-            self.test_result.setText("Enter the server URL first.")
-            return
-        self.test_btn.setEnabled(False)
-        self.test_result.setText(f"Checking {url}/api/health …")
-        self._signals = start_task(self._pool, lambda: check_backend_health(url), self, self._on_tested,
-                                   self._on_tested)
-
-    @Slot(object)
-    def _on_tested(self, text: object) -> None:
-        self.test_btn.setEnabled(True)
-        self.test_result.setText(str(text))
 
     def apply_to(self, settings: Settings) -> None:
         """Write the dialog's values into `settings` (raises ValidationError)."""
@@ -238,8 +169,8 @@ class SettingsDialog(QDialog):
         settings.weights_path = self.weights.text().strip() or None
         settings.theme = self.theme.currentText()
         settings.notifications = self.notifications.isChecked()
-        settings.backend = "remote" if self.remote_radio.isChecked() else "local"
-        settings.backend_url = self.backend_url.text().strip() or None
+        settings.output_subfolder = self.subfolder.text().strip().strip("/\\") or "PixTools"
+        self.watch.apply(settings)
         for title, page in self.optional_pages:
             try:
                 page.apply(settings)
@@ -258,6 +189,13 @@ class SettingsDialog(QDialog):
         self.applied.emit()
         super().accept()
 
+    def page(self, title: str) -> QWidget | None:
+        return next((p for t, p in self.optional_pages if t == title), None)
+
     def done(self, result: int) -> None:
         self._pool.waitForDone()
+        for _title, page in self.optional_pages:
+            wait = getattr(page, "wait_for_tasks", None)
+            if wait is not None:
+                wait()
         super().done(result)

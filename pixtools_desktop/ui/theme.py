@@ -32,8 +32,9 @@ def _template() -> str:
     return stylesheet_path().read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=4)
 def palettes() -> dict[str, dict[str, str]]:
-    """The palettes declared in the stylesheet header, by theme name."""
+    """The palettes declared in the stylesheet header, by theme name (parsed once: painters ask per cell)."""
     out: dict[str, dict[str, str]] = {}
     for name, body in _PALETTE_RE.findall(_template()):
         out[name] = dict(pair.split("=", 1) for pair in body.split())
@@ -47,7 +48,7 @@ def palette(theme: str) -> dict[str, str]:
 
 def stylesheet(theme: str) -> str:
     """The stylesheet with the theme's colours filled in (header comment dropped)."""
-    colours = palette(theme)
+    colours = dict(palette(theme), res=resources_dir().as_posix())
     body = _template().split("*/", 1)[1]  # rules only; the header holds the palettes
 
     def sub(m: re.Match[str]) -> str:
@@ -56,10 +57,25 @@ def stylesheet(theme: str) -> str:
     return _TOKEN_RE.sub(sub, body)
 
 
+def current_theme() -> str:
+    """The theme the running application was given (light when there is none)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    name = app.property("pixtoolsTheme") if app is not None else None
+    return name if name in THEMES else "light"
+
+
+def current_palette() -> dict[str, str]:
+    """Colours for widgets that paint themselves (progress cells, failed rows)."""
+    return palette(current_theme())
+
+
 def apply_theme(app, theme: str) -> None:  # app: QApplication
     """Apply the stylesheet to the whole application (no per-widget styles)."""
-    app.setStyleSheet(stylesheet(theme if theme in THEMES else "light"))
-    app.setProperty("pixtoolsTheme", theme)
+    theme = theme if theme in THEMES else "light"
+    app.setProperty("pixtoolsTheme", theme)  # first: self-painted widgets read it on the repaint below
+    app.setStyleSheet(stylesheet(theme))
 
 
 def app_icon():

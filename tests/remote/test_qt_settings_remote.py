@@ -24,7 +24,7 @@ def _page(qtbot, settings):
 
 def test_test_connection_off_the_gui_thread(qtbot, server):
     page = _page(qtbot, Settings())
-    assert qt_settings_remote.TITLE == "Remote"
+    assert qt_settings_remote.TITLE == "Processing"
     page.url.setText(server.url + "/api")
     page.api_key.setText(API_KEY)
     page.test_button.click()
@@ -41,7 +41,7 @@ def test_test_connection_off_the_gui_thread(qtbot, server):
 def test_apply_switches_backend_and_keeps_key_out_of_settings(qtbot, server, pixtools_home):
     settings = Settings()
     page = _page(qtbot, settings)
-    page.mode.setCurrentIndex(1)
+    page.remote_radio.setChecked(True)
     page.url.setText("ftp://nope")
     with pytest.raises(ValidationError):
         page.apply(settings)
@@ -60,4 +60,4 @@ def test_apply_switches_backend_and_keeps_key_out_of_settings(qtbot, server, pix
     assert load_settings().backend_url == server.url
     # a fresh page shows the stored state
     again = _page(qtbot, settings)
-    assert again.mode.currentData() == "remote" and again.api_key.text() == API_KEY
+    assert again.mode_value() == "remote" and again.api_key.text() == API_KEY

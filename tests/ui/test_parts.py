@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -82,8 +83,21 @@ def test_theme_fills_every_token_and_meets_aa_contrast():
         p = theme.palette(name)
         for fg, bg in (("text", "bg"), ("text", "surface"), ("text", "alt"), ("muted", "bg"), ("muted", "surface"),
                        ("accent_text", "accent"), ("danger_text", "danger"), ("select_text", "select"),
-                       ("bg", "ink")):
+                       ("bg", "ink"), ("text", "fail_row"), ("fail_text", "fail_row"), ("text", "track"),
+                       ("status_text", "status_bg"), ("disabled_text", "disabled_bg")):
             assert theme.contrast_ratio(p[fg], p[bg]) >= 4.5, (name, fg, bg)
+        for fill in ("lime", "cyan", "pink", "warn", "accent"):  # dark ink on every bright fill, both themes
+            assert theme.contrast_ratio("#111111", p[fill]) >= 4.5, (name, fill)
+        assert theme.contrast_ratio(p["focus"], p["bg"]) >= 3.0, name  # a focus ring you can see (WCAG 1.4.11)
+        # Arrows and check marks are real images, present in resources/.
+        urls = re.findall(r'url\("([^"]+)"\)', css)
+        assert urls and all(Path(u).is_file() for u in urls), urls
+        for rule in ("QComboBox::down-arrow", "QSpinBox::up-arrow", "QLineEdit:disabled", "QPushButton:disabled",
+                     "QCheckBox::indicator:disabled", "QMessageBox", "QFileDialog", "QMenu", "QToolTip",
+                     "QComboBox QAbstractItemView", "QStatusBar"):
+            assert rule in css, rule
+        # The catch-all transparent rule comes before the opaque top-level ones (X11 draws transparent black).
+        assert css.index("QWidget { background: transparent; }") < css.index("QMainWindow, QDialog, QMessageBox")
     assert theme.stylesheet("light") != theme.stylesheet("dark")
 
 
@@ -114,7 +128,8 @@ def test_presets_saved_edited_deleted_and_restored(make_window):
     assert not p2.delete_preset_btn.isEnabled()  # shipped presets stay
 
 
-def test_settings_dialog_writes_settings_and_tests_the_backend(make_window, qtbot):
+def test_settings_dialog_one_processing_page_saves_what_was_chosen(make_window, qtbot):
+    """One page for "where jobs run"; Test connection probes a real server; OK saves exactly what was set."""
     from pixtools_desktop.core.settings import load_settings
     from pixtools_desktop.ui.settings_dialog import SettingsDialog
 
@@ -138,16 +153,14 @@ def test_settings_dialog_writes_settings_and_tests_the_backend(make_window, qtbo
         w.open_settings()  # as Ctrl+, does
         [dlg] = [d for d in w.findChildren(SettingsDialog) if d.isVisible()]
         titles = [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())]
-        assert titles[:4] == ["Output", "Denoise", "Appearance", "Backend"]
-        try:
-            import pixtools_desktop.ui.qt_settings_cloud as cloud
-        except ImportError:
-            pass
-        else:
-            assert cloud.TITLE in titles  # optional pages are picked up
-        dlg.backend_url.setText(f"http://127.0.0.1:{server.server_port}")
-        dlg.test_btn.click()
-        qtbot.waitUntil(lambda: dlg.test_result.text().startswith("Connected"), timeout=10000)
+        assert titles[:4] == ["Output", "Processing", "Denoise", "Appearance"]
+        assert "Backend" not in titles and "Remote" not in titles  # one page for one choice
+        page = dlg.page("Processing")
+        url = f"http://127.0.0.1:{server.server_port}"
+        page.url.setText(url)
+        page.test_button.click()
+        qtbot.waitUntil(lambda: page.test_button.isEnabled(), timeout=15000)
+        assert page.result.text() == "Connected: the server is healthy."
         dlg.naming.setText("{nope}")
         dlg.accept()
         assert "unknown placeholder" in dlg.naming_error.text() and dlg.isVisible()
@@ -156,12 +169,22 @@ def test_settings_dialog_writes_settings_and_tests_the_backend(make_window, qtbo
         dlg.device.setCurrentText("cpu")
         dlg.threads.setValue(3)
         dlg.notifications.setChecked(False)
+        page.remote_radio.setChecked(True)
         dlg.accept()
         qtbot.waitUntil(lambda: not [d for d in w.findChildren(SettingsDialog) if d.isVisible()])
-        s = load_settings()
+        s = load_settings()  # what was saved, read back from settings.json
         assert (s.naming_template, s.theme, s.denoise_device, s.denoise_threads, s.notifications) == (
             "{stem}_{op}_{n}.{ext}", "dark", "cpu", 3, False)
+        assert (s.backend, s.backend_url) == ("remote", url)
         assert w.ops_panel.naming.text() == "{stem}_{op}_{n}.{ext}"
+        # Switching back to this computer on the same page is saved too (nothing else overrides it).
+        w.open_settings()
+        [dlg] = [d for d in w.findChildren(SettingsDialog) if d.isVisible()]
+        assert dlg.page("Processing").remote_radio.isChecked()
+        dlg.page("Processing").local_radio.setChecked(True)
+        dlg.accept()
+        qtbot.waitUntil(lambda: not [d for d in w.findChildren(SettingsDialog) if d.isVisible()])
+        assert load_settings().backend == "local"
     finally:
         server.shutdown()
         server.server_close()
@@ -228,5 +251,6 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
     assert threading.main_thread() not in threads
     assert len(set(progress)) >= 3
     w.table.selectRow(0)
-    qtbot.waitUntil(lambda: w.results.job is not None and w.results.compare_btn.isVisibleTo(w.results))
+    qtbot.waitUntil(lambda: w.results.job is not None and w.results.compare_btn is not None
+                    and w.results.compare_btn.isVisibleTo(w.results))
     assert w.results.denoise_pair() == (job.input_path, str(out))

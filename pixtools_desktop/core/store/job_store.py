@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from pixtools_desktop.core.jobs import FINAL_STATUSES, Job, JobStatus, OutputOptions, OutputRecord
 from pixtools_desktop.core.store import claims
@@ -496,6 +496,16 @@ class JobStore:
             return conn.execute(
                 "DELETE FROM jobs WHERE status IN ('COMPLETED','FAILED','CANCELLED','COMPLETED_WEBHOOK_FAILED')"
             ).rowcount
+
+    def known_output_paths(self, paths: Iterable[str | os.PathLike]) -> set[str]:
+        """Those of `paths` that some job wrote as an output (as given), so adding a folder
+        or watching one never feeds the app its own results. One scan of the outputs column."""
+        wanted = {os.path.abspath(os.fspath(p)): os.fspath(p) for p in paths}
+        if not wanted:
+            return set()
+        rows = self.query("SELECT json_extract(o.value, '$.path') AS path FROM jobs, json_each(jobs.outputs) AS o")
+        written = {os.path.abspath(r["path"]) for r in rows if r["path"]}
+        return {given for absolute, given in wanted.items() if absolute in written}
 
     def integrity_check(self) -> str:
         rows = self.query("PRAGMA quick_check")

@@ -1,0 +1,45 @@
+"""Sizes that make the window fit a laptop (usable at 1024x640), and geometry restore.
+
+The left panel scrolls vertically inside a scroll area whose minimum width
+counts the scroll bar, so the bar sits beside the controls, never over them
+(and the card's right border stays visible).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QScrollArea, QWidget
+
+DEFAULT_SIZE = (1360, 820)
+MIN_SIZE = (960, 600)
+RESULTS_MIN_WIDTH = 244
+CENTER_MIN_WIDTH = 364
+
+
+class LeftPanelScroll(QScrollArea):
+    """Vertical scrolling only; as wide as its panel needs *plus* the scroll bar."""
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setObjectName("leftScroll")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setWidget(panel)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        panel = self.widget()
+        panel.ensurePolished()
+        bar = self.verticalScrollBar()
+        bar.ensurePolished()
+        width = panel.minimumSizeHint().width() + bar.sizeHint().width() + 2 * self.frameWidth() + 2
+        return QSize(width, 160)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(max(self.minimumSizeHint().width(), 400), 600)
+
+
+def left_panel(panel: QWidget) -> LeftPanelScroll:
+    scroll = LeftPanelScroll(panel)
+    scroll.setMinimumWidth(scroll.minimumSizeHint().width())
+    return scroll
