@@ -99,6 +99,24 @@ def _reduce_to(job: Job) -> Callable[[int, int], tuple[int, int] | None] | None:
     return needed
 
 
+def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict, settings: Settings, ctx: EngineContext,
+             step_progress: Callable[[float], None]) -> tuple[Any, dict | None]:
+    """Denoise one image; (image, what was done for the result's ``info``).
+
+    The API profile runs plain CDnCNN-B as upstream; the desktop estimates the
+    noise and follows ``ml.policy`` (model, sigma, clean photos kept).
+    """
+    progress = lambda f: step_progress(0.9 * f)  # noqa: E731
+    run_image = getattr(denoiser, "run_image", None)
+    if run_image is None:  # a stand-in denoiser (tests): the plain protocol
+        return denoiser.denoise_image(image, progress=progress, cancelled=ctx.cancelled), None
+    from pixtools_desktop.ml.policy import request_from_params  # torch-free
+
+    api = getattr(job.options, "profile", "desktop") == "api"
+    request = request_from_params(params, settings, api=api)
+    return run_image(image, request, progress=progress, cancelled=ctx.cancelled)
+
+
 def run_job(job: Job, ctx: EngineContext) -> JobResult:
     """Run every op of a job; raises JobError (user-facing) or JobCancelled."""
     input_path = Path(job.input_path)
@@ -168,6 +186,7 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
             continue
 
         image = src.image
+        denoise_info = None
         if op == OperationType.DENOISE:
             if ctx.denoiser_factory is None:
                 raise ModelUnavailableError("Denoise jobs must run on the model worker.")
@@ -179,7 +198,9 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
                     denoise_strength=params.get("strength", settings.denoise_strength),
                 )
             denoiser = ctx.denoiser_factory(job_settings)
-            image = denoiser.denoise_image(image, progress=lambda f: step_progress(0.9 * f), cancelled=ctx.cancelled)
+            image, denoise_info = _denoise(denoiser, image, job, params, settings, ctx, step_progress)
+            if denoise_info and denoise_info.get("kept"):
+                warnings.append(f"{input_path.name}: {denoise_info['note']}.")
         resize = params.get("resize")
         if resize:
             # Sizes from the full-resolution dimensions, so a reduced-scale decode gives the same pixels count.
@@ -208,7 +229,8 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
             warnings.append(f"{target.name} already exists: skipped ({op}).")
             done_steps += 1
             continue
-        outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=spec.mime)
+        outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=spec.mime,
+                                   info=denoise_info if op == OperationType.DENOISE else None)
         ctx.save_outputs(list(outputs.values()))
         log.info("output written", extra={"op": op, "path": str(target), "bytes": size})
         done_steps += 1

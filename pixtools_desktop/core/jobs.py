@@ -79,9 +79,15 @@ class OutputRecord:
     size: int
     mime: str
     skipped: bool = False
+    # What the op decided, for the result card and `--json` (denoise: the noise estimate, the sigma
+    # and model used, "already clean - kept"); absent for ops with nothing to say.
+    info: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if d["info"] is None:
+            del d["info"]
+        return d
 
 
 @dataclass
