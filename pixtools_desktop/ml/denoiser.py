@@ -444,4 +444,7 @@ def model_health(settings=None) -> dict:
     else:
         detail_extra = "sha256 verified"
     grey_note = f"; grey model {gray.name}" if gray else "; no grey model (grey images go through the colour model)"
-    return {"status": "ok", "path": str(path), "sha256_ok": ok, "detail": f"{path.name}: {detail_extra}{grey_note}"}
+    ffd = W.find_weights(settings, W.FFD_COLOR)
+    ffd_note = f"; FFDNet {ffd.name}" if ffd else "; no FFDNet (`pixtools models download --model ffdnet-color`)"
+    return {"status": "ok", "path": str(path), "sha256_ok": ok,
+            "detail": f"{path.name}: {detail_extra}{grey_note}{ffd_note}"}
