@@ -72,7 +72,7 @@ def main() -> None:
                             smap = torch.full((1, 1, (x.shape[2] + 1) // 2, (x.shape[3] + 1) // 2), sigma / 255.0)
                             out = denoise_whole(ffd, x, smap)[0].permute(1, 2, 0).numpy()
                     elif m.startswith("ffdnet"):
-                        from pixtools_desktop.ml.denoiser import DenoiseRequest
+                        from pixtools_desktop.ml.policy import DenoiseRequest
 
                         mode = "fast" if m == "ffdnet-fast" else "default"
                         req = DenoiseRequest(model="ffdnet", sigma=float(sigma), force=True)

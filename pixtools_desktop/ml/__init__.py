@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixtools_desktop.ml.denoiser import MODES, Denoiser, clear_model_cache, get_denoiser, model_health
+from pixtools_desktop.ml.denoiser import MODES, Denoiser, clear_model_cache, get_denoiser
+from pixtools_desktop.ml.health import model_health
 from pixtools_desktop.ml.noise_level import NoiseEstimate, estimate_noise
 from pixtools_desktop.ml.policy import DenoiseRequest
 from pixtools_desktop.ml.weights import COLOR, FFD_COLOR, FFD_GRAY, GRAY, HOW_TO_GET, find_weights, installed_weights
