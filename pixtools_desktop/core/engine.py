@@ -123,6 +123,24 @@ def _output_size_check(job: Job, profile: Profile, max_pixels: int) -> Callable[
     return check
 
 
+def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict, settings: Settings, ctx: EngineContext,
+             step_progress: Callable[[float], None]) -> tuple[Any, dict | None]:
+    """Denoise one image; (image, what was done for the result's ``info``).
+
+    The API profile runs plain CDnCNN-B as upstream; the desktop estimates the
+    noise and follows ``ml.policy`` (model, sigma, clean photos kept).
+    """
+    progress = lambda f: step_progress(0.9 * f)  # noqa: E731
+    run_image = getattr(denoiser, "run_image", None)
+    if run_image is None:  # a stand-in denoiser (tests): the plain protocol
+        return denoiser.denoise_image(image, progress=progress, cancelled=ctx.cancelled), None
+    from pixtools_desktop.ml.policy import request_from_params  # torch-free
+
+    api = getattr(job.options, "profile", "desktop") == "api"
+    request = request_from_params(params, settings, api=api)
+    return run_image(image, request, progress=progress, cancelled=ctx.cancelled)
+
+
 def run_job(job: Job, ctx: EngineContext) -> JobResult:
     """Run every op of a job; raises JobError (user-facing) or JobCancelled."""
     input_path = Path(job.input_path)
@@ -201,6 +219,7 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
             continue
 
         image = src.image
+        denoise_info = None
         if op == OperationType.DENOISE:
             if ctx.denoiser_factory is None:
                 raise ModelUnavailableError("Denoise jobs must run on the model worker.")
@@ -212,7 +231,9 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
                     denoise_strength=params.get("strength", settings.denoise_strength),
                 )
             denoiser = ctx.denoiser_factory(job_settings)
-            image = denoiser.denoise_image(image, progress=lambda f: step_progress(0.9 * f), cancelled=ctx.cancelled)
+            image, denoise_info = _denoise(denoiser, image, job, params, settings, ctx, step_progress)
+            if denoise_info and denoise_info.get("kept"):
+                warnings.append(f"{input_path.name}: {denoise_info['note']}.")
         resize = params.get("resize")
         # Sizes from the full-resolution dimensions, so a reduced-scale decode gives the same pixel count.
         tw, th = planned_size(full_w, full_h, resize, profile)
@@ -240,7 +261,8 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
             done_steps += 1
             continue
         outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=spec.mime, width=image.width,
-                                   height=image.height, source_width=full_w, source_height=full_h)
+                                   height=image.height, source_width=full_w, source_height=full_h,
+                                   info=denoise_info if op == OperationType.DENOISE else None)
         ctx.save_outputs(list(outputs.values()))
         log.info("output written", extra={"op": op, "path": str(target), "bytes": size,
                                           "from": f"{full_w}x{full_h}", "to": f"{image.width}x{image.height}"})

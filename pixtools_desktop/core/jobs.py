@@ -86,9 +86,15 @@ class OutputRecord:
     height: int | None = None
     source_width: int | None = None
     source_height: int | None = None
+    # What the op decided, for the result card and `--json` (denoise: the noise estimate, the sigma
+    # and model used, "already clean - kept"); absent for ops with nothing to say.
+    info: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if d["info"] is None:
+            del d["info"]
+        return d
 
 
 @dataclass

@@ -190,10 +190,16 @@ def parse_operation_params(
 
 DENOISE_FORMATS = ("png", "tiff", "jpg", "webp", "avif")
 DENOISE_MODES = ("default", "fast", "max")
+DENOISE_MODELS = ("dncnn", "ffdnet")
+DENOISE_NOISE_MAPS = ("global", "local")
+DENOISE_MAX_SIGMA = 75
+# Every desktop-only denoise option: the API profile drops them in validation (as upstream ignores
+# unknown params) and the remote precheck refuses a job that carries any.
+DENOISE_DESKTOP_OPTIONS = ("format", "mode", "strength", "model", "sigma", "noise_map", "force")
 
 
 def _denoise_extras(op_params: dict) -> dict:
-    """Desktop-only denoise options: output format, model mode and strength."""
+    """Desktop-only denoise options: output format, model mode, strength, model, sigma, noise map, force."""
     out: dict[str, Any] = {}
     fmt = op_params.get("format")
     if fmt is not None:
@@ -214,6 +220,36 @@ def _denoise_extras(op_params: dict) -> dict:
         if not 0.0 <= value <= 1.0:
             raise ValidationError("operation_params['denoise'].strength must be 0..1")
         out["strength"] = value
+    model = op_params.get("model")
+    if model is not None:
+        if model not in DENOISE_MODELS:
+            raise ValidationError(f"operation_params['denoise'].model must be one of {'/'.join(DENOISE_MODELS)}")
+        out["model"] = model
+    sigma = op_params.get("sigma")
+    if sigma is not None and sigma != "auto":
+        if isinstance(sigma, bool):
+            raise ValidationError("operation_params['denoise'].sigma must be \"auto\" or a number 0..75")
+        try:
+            value = float(sigma)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("operation_params['denoise'].sigma must be \"auto\" or a number 0..75") from exc
+        if not 0.0 <= value <= DENOISE_MAX_SIGMA:  # NaN fails too
+            raise ValidationError("operation_params['denoise'].sigma must be \"auto\" or a number 0..75")
+        out["sigma"] = value
+    elif sigma == "auto":
+        out["sigma"] = "auto"
+    noise_map = op_params.get("noise_map")
+    if noise_map is not None:
+        if noise_map not in DENOISE_NOISE_MAPS:
+            raise ValidationError(
+                f"operation_params['denoise'].noise_map must be one of {'/'.join(DENOISE_NOISE_MAPS)}"
+            )
+        out["noise_map"] = noise_map
+    force = op_params.get("force")
+    if force is not None:
+        if not isinstance(force, bool):
+            raise ValidationError("operation_params['denoise'].force must be true or false")
+        out["force"] = force
     return out
 
 

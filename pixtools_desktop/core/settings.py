@@ -74,6 +74,8 @@ class Settings:
     denoise_mode: str = "default"  # default / fast / max
     denoise_strength: float = 1.0
     denoise_tile: int = 0  # 0: chosen from the memory budget
+    # denoise (ml, issue 14): the model a desktop denoise uses when the job does not name one
+    denoise_model: str = "dncnn"  # dncnn / ffdnet
     # --- ui
     theme: str = "light"
     notifications: bool = True

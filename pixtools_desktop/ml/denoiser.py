@@ -17,10 +17,12 @@ import numpy as np
 
 from pixtools_desktop.core.errors import ModelUnavailableError, UnsupportedImageError
 from pixtools_desktop.ml import weights as W
+from pixtools_desktop.ml.policy import DenoiseRequest, Plan
+from pixtools_desktop.ml.policy import plan as make_plan
 
 MODES = ("default", "fast", "max")
 
-_model_cache: dict[tuple[str, str, str], Any] = {}  # (path, device, mode) -> Runner
+_model_cache: dict[tuple[str, str, str], Any] = {}  # (path, device, [family-]mode) -> Runner / FFDRunner
 _model_lock = threading.Lock()
 
 
@@ -43,16 +45,22 @@ def resolve_device(name: str) -> "Any":
     return torch.device("cpu")
 
 
-def _load_runner(path: Path, device_name: str, mode: str):
-    key = (str(path), device_name, mode)
+def _load_runner(path: Path, device_name: str, mode: str, family: str = "dncnn"):
+    key = (str(path), device_name, mode if family == "dncnn" else f"{family}-{mode}")
     with _model_lock:
         runner = _model_cache.get(key)
         if runner is None:
-            from pixtools_desktop.ml.infer import Runner
-            from pixtools_desktop.ml.model import load_model
+            prec = "fast" if mode == "fast" else "default"
+            if family == "ffdnet":
+                from pixtools_desktop.ml.ffdnet import load_ffdnet
+                from pixtools_desktop.ml.ffdnet_infer import FFDRunner
 
-            net = load_model(path)
-            runner = Runner(net, resolve_device(device_name), "fast" if mode == "fast" else "default")
+                runner = FFDRunner(load_ffdnet(path), resolve_device(device_name), prec)
+            else:
+                from pixtools_desktop.ml.infer import Runner
+                from pixtools_desktop.ml.model import load_model
+
+                runner = Runner(load_model(path), resolve_device(device_name), prec)
             _model_cache[key] = runner
         return runner
 
@@ -89,6 +97,8 @@ class Denoiser:
         *,
         color_path: Path | None,
         gray_path: Path | None,
+        ffd_color_path: Path | None = None,
+        ffd_gray_path: Path | None = None,
         device: str = "auto",
         threads: int = 4,
         mode: str = "default",
@@ -98,10 +108,12 @@ class Denoiser:
         if mode not in MODES:
             raise ValueError(f"denoise_mode must be one of {MODES}, not {mode!r}")
         self.color_path, self.gray_path = color_path, gray_path
+        self.ffd_color_path, self.ffd_gray_path = ffd_color_path, ffd_gray_path
         self.device, self.threads, self.mode = device, thread_count(threads), mode
         self.strength = float(min(max(strength, 0.0), 1.0))
         self.tile = int(tile or 0)
         self.last_tile = 0
+        self.last_precision = ""
 
     # --- model access -----------------------------------------------------------------
     def _runner(self, channels: int):
@@ -114,6 +126,18 @@ class Denoiser:
             raise ModelUnavailableError(
                 f"The model file {path} is a {'grey' if in_nc == 1 else 'colour'} model, but a "
                 f"{'grey' if channels == 1 else 'colour'} one is needed. {W.HOW_TO_GET}"
+            )
+        return runner
+
+    def _ffd_runner(self, channels: int):
+        path = self.ffd_gray_path if channels == 1 else self.ffd_color_path
+        if path is None:
+            raise ModelUnavailableError(f"The FFDNet denoise model is not installed. {W.HOW_TO_GET_FFDNET}")
+        runner = _load_runner(path, self.device, self.mode, "ffdnet")
+        if runner.in_nc != channels:
+            raise ModelUnavailableError(
+                f"The model file {path} is a {'grey' if runner.in_nc == 1 else 'colour'} FFDNet, but a "
+                f"{'grey' if channels == 1 else 'colour'} one is needed. {W.HOW_TO_GET_FFDNET}"
             )
         return runner
 
@@ -143,13 +167,26 @@ class Denoiser:
         progress: Callable[[float], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
         out: np.ndarray | None = None,
+        request: DenoiseRequest | None = None,
     ) -> np.ndarray:
         """Denoise (H, W), (H, W, 1) or (H, W, 3): uint8, uint16, or float32 in [0, 1].
 
         Returns the same shape and dtype (integers rounded and clipped).
+        ``request`` None: plain CDnCNN-B at the settings' strength (the API's
+        denoise); a :class:`DenoiseRequest`: the desktop's (see ``ml.policy``).
         """
-        from pixtools_desktop.ml.infer import denoise_tiled
+        return self.process_array(arr, request, progress=progress, cancelled=cancelled, out=out)[0]
 
+    def process_array(
+        self,
+        arr: np.ndarray,
+        request: DenoiseRequest | None,
+        *,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, Plan | None]:
+        """``denoise_array`` that also returns the :class:`Plan` (None for a plain request)."""
         self._set_threads()
         squeeze = arr.ndim == 2
         a = arr[:, :, None] if squeeze else arr
@@ -158,10 +195,24 @@ class Denoiser:
         if a.dtype not in (np.uint8, np.uint16, np.float32):
             a = a.astype(np.float32)
         res_out = None if out is None else (out[:, :, None] if out.ndim == 2 else out)
+        plan = None
+        if request is not None:
+            from pixtools_desktop.ml.noise_level import estimate_noise
+
+            plan = make_plan(request, estimate_noise(a))
+            if plan.kept or plan.strength <= 0.0:
+                if progress is not None:
+                    progress(1.0)
+                res = a.copy() if res_out is None else _fill(res_out, a)
+                return (res[:, :, 0] if squeeze else res), plan
+            if plan.model == "ffdnet":
+                res = self._ffdnet(a, plan, progress, cancelled, res_out)
+                return (res[:, :, 0] if squeeze else res), plan
+        strength = self.strength if plan is None else plan.strength
         if a.shape[2] == 1 and self.gray_path is None:
             # No grey model: through the colour model as R=G=B, then averaged back.
             rgb = np.repeat(a, 3, axis=2)
-            res = self._run(rgb, 3, progress, cancelled, None)
+            res = self._run(rgb, 3, progress, cancelled, None, strength)
             mean = res.astype(np.float32).mean(axis=2, keepdims=True)
             if np.issubdtype(a.dtype, np.integer):
                 mean = np.clip(np.rint(mean), 0, np.iinfo(a.dtype).max).astype(a.dtype)
@@ -171,10 +222,41 @@ class Denoiser:
             else:
                 res = mean
         else:
-            res = self._run(a, a.shape[2], progress, cancelled, res_out)
-        return res[:, :, 0] if squeeze else res
+            res = self._run(a, a.shape[2], progress, cancelled, res_out, strength)
+        if plan is not None:
+            plan.extra["precision"] = self.last_precision
+        return (res[:, :, 0] if squeeze else res), plan
 
-    def _run(self, a, channels, progress, cancelled, out):
+    def _ffdnet(self, a, plan: Plan, progress, cancelled, out):
+        """FFDNet with the plan's noise level (a constant, or the local map scaled to it)."""
+        from pixtools_desktop.ml.ffdnet_infer import ffdnet_tiled
+        from pixtools_desktop.ml.noise_level import sigma_map
+
+        channels = a.shape[2]
+        via_colour = channels == 1 and self.ffd_gray_path is None and self.ffd_color_path is not None
+        runner = self._ffd_runner(3 if via_colour else channels)
+        h, w = a.shape[:2]
+        if plan.noise_map == "local" and plan.estimate is not None:
+            smap = sigma_map(plan.estimate, (h + 1) // 2, (w + 1) // 2, scale=2.0)
+            if plan.estimate.sigma > 0:
+                smap *= np.float32(plan.sigma / plan.estimate.sigma)
+            np.clip(smap, 0.0, 75.0, out=smap)
+            plan.extra["map_range"] = [round(float(smap.min()), 2), round(float(smap.max()), 2)]
+        else:
+            smap = np.float32(plan.sigma)
+        src = np.ascontiguousarray(np.repeat(a, 3, axis=2) if via_colour else a)
+        res = ffdnet_tiled(runner, src, smap, out=None if via_colour else out, strength=plan.strength,
+                           tile=self.tile, progress=progress, cancelled=cancelled)
+        if via_colour:  # no grey FFDNet: R=G=B through the colour one, averaged back
+            mean = res.astype(np.float32).mean(axis=2, keepdims=True)
+            if np.issubdtype(a.dtype, np.integer):
+                mean = np.clip(np.rint(mean), 0, np.iinfo(a.dtype).max).astype(a.dtype)
+            res = mean if out is None else _fill(out, mean)
+        self.last_tile = runner.last_tile
+        plan.extra["precision"] = runner.precision
+        return res
+
+    def _run(self, a, channels, progress, cancelled, out, strength):
         from pixtools_desktop.ml.infer import denoise_tiled
 
         runner = self._runner(channels)
@@ -182,13 +264,14 @@ class Denoiser:
             runner,
             np.ascontiguousarray(a),
             out=out,
-            strength=self.strength,
+            strength=strength,
             tile=self.tile,
             ensemble=self.mode == "max",
             progress=progress,
             cancelled=cancelled,
         )
         self.last_tile = runner.last_tile
+        self.last_precision = runner.precision + (" x8 self-ensemble" if self.mode == "max" else "")
         return res
 
     # --- PIL images -------------------------------------------------------------------
@@ -198,12 +281,40 @@ class Denoiser:
         *,
         progress: Callable[[float], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        request: DenoiseRequest | None = None,
     ):
         """Denoise a PIL image of mode L, LA, RGB, RGBA or I;16; same mode and size back.
 
         Palette / bilevel / CMYK images are converted to RGB (RGBA where they
         carry transparency) and come back in that mode.
         """
+        return self.run_image(image, request, progress=progress, cancelled=cancelled)[0]
+
+    def run_image(
+        self,
+        image,
+        request: DenoiseRequest | None,
+        *,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[Any, dict | None]:
+        """(denoised image, report for the job's result or None for a plain request)."""
+        from PIL import Image
+
+        plans: list[Plan | None] = []
+
+        def run(arr):
+            res, p = self.process_array(arr, request, progress=progress, cancelled=cancelled)
+            plans.append(p)
+            return res
+
+        out = self._image_apply(image, run)
+        plan = plans[0] if plans else None
+        if plan is not None and plan.kept:
+            return image, plan.report()  # the photo as it came: the output is a re-encode of it
+        return out, (plan.report() if plan is not None else None)
+
+    def _image_apply(self, image, run: Callable[[np.ndarray], np.ndarray]):
         from PIL import Image
 
         mode = image.mode
@@ -213,7 +324,7 @@ class Denoiser:
             mode = image.mode
         if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
             arr = np.asarray(image).astype(np.uint16, copy=False)
-            res = self.denoise_array(arr, progress=progress, cancelled=cancelled)
+            res = run(arr)
             out = Image.fromarray(np.ascontiguousarray(res))  # uint16 2-D -> "I;16"
             if out.mode != image.mode:
                 out = out.convert(image.mode) if image.mode != "I;16" else out
@@ -225,7 +336,7 @@ class Denoiser:
             color, alpha = arr[..., :-1], arr[..., -1:]
         else:
             color, alpha = (arr[..., None] if arr.ndim == 2 else arr), None
-        res = self.denoise_array(np.ascontiguousarray(color), progress=progress, cancelled=cancelled)
+        res = run(np.ascontiguousarray(color))
         if alpha is not None:
             res = np.concatenate([res, alpha], axis=2)  # alpha untouched, byte for byte
         elif mode == "L":
@@ -237,6 +348,11 @@ class Denoiser:
         return out
 
 
+def _fill(out: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out[...] = src
+    return out
+
+
 _denoisers: dict[tuple, Denoiser] = {}
 _denoisers_lock = threading.Lock()
 
@@ -244,9 +360,13 @@ _denoisers_lock = threading.Lock()
 def _settings_key(settings) -> tuple:
     color = W.find_weights(settings, W.COLOR)
     gray = W.find_weights(settings, W.GRAY)
+    ffc = W.find_weights(settings, W.FFD_COLOR)
+    ffg = W.find_weights(settings, W.FFD_GRAY)
     return (
         str(color) if color else None,
         str(gray) if gray else None,
+        str(ffc) if ffc else None,
+        str(ffg) if ffg else None,
         getattr(settings, "denoise_device", "auto"),
         thread_count(getattr(settings, "denoise_threads", 4)),
         getattr(settings, "denoise_mode", "default"),
@@ -271,10 +391,12 @@ def get_denoiser(settings=None) -> Denoiser:
     with _denoisers_lock:
         d = _denoisers.get(key)
         if d is None:
-            color, gray, device, threads, mode, strength, tile = key
+            color, gray, ffc, ffg, device, threads, mode, strength, tile = key
             d = Denoiser(
                 color_path=Path(color) if color else None,
                 gray_path=Path(gray) if gray else None,
+                ffd_color_path=Path(ffc) if ffc else None,
+                ffd_gray_path=Path(ffg) if ffg else None,
                 device=device,
                 threads=threads,
                 mode=mode,
@@ -284,42 +406,3 @@ def get_denoiser(settings=None) -> Denoiser:
             _denoisers[key] = d
     d._set_threads()
     return d
-
-
-def model_health(settings=None) -> dict:
-    """{"status": "ok"|"missing"|"error", "path", "sha256_ok", "detail"} - no torch import.
-
-    Checks that the colour model file exists, its sha256 where one is
-    published, and that it parses (``.mat``: the HDF5 layer table; ``.pth``:
-    only existence and size, as reading it needs torch).
-    """
-    path = W.find_weights(settings, W.COLOR)
-    gray = W.find_weights(settings, W.GRAY)
-    if path is None:
-        return {"status": "missing", "path": None, "sha256_ok": None, "detail": f"No denoise model installed. {W.HOW_TO_GET}"}
-    ok = W.sha256_ok(path)
-    if ok is False:
-        return {
-            "status": "error",
-            "path": str(path),
-            "sha256_ok": False,
-            "detail": f"{path} does not match the published sha256 (damaged download?). {W.HOW_TO_GET}",
-        }
-    if ok is None:
-        try:
-            if path.suffix.lower() == ".mat":
-                import h5py
-
-                with h5py.File(path, "r") as f:
-                    n = f["net"]["layers"].shape
-                detail_extra = f"{max(n)} layers"
-            else:
-                if path.stat().st_size < 1024:
-                    raise ValueError("file too small to be a model")
-                detail_extra = "unverified .pth (architecture is checked at load)"
-        except Exception as exc:  # noqa: BLE001
-            return {"status": "error", "path": str(path), "sha256_ok": None, "detail": f"{path} cannot be read ({exc}). {W.HOW_TO_GET}"}
-    else:
-        detail_extra = "sha256 verified"
-    grey_note = f"; grey model {gray.name}" if gray else "; no grey model (grey images go through the colour model)"
-    return {"status": "ok", "path": str(path), "sha256_ok": ok, "detail": f"{path.name}: {detail_extra}{grey_note}"}

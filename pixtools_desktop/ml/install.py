@@ -46,15 +46,19 @@ def forget_loaded_models() -> None:
 
 
 def check_architecture(path: Path) -> str:
-    """Load the file as a DnCNN (strict); a short description. Raises ModelUnavailableError."""
+    """Load the file as a DnCNN or FFDNet (strict); a short description. Raises ModelUnavailableError."""
+    from pixtools_desktop.ml.ffdnet import is_ffdnet_mat, load_ffdnet
     from pixtools_desktop.ml.model import load_model
 
+    if Path(path).suffix.lower() == ".mat" and is_ffdnet_mat(path):
+        ffd = load_ffdnet(path)
+        return f"{'colour' if ffd.in_nc == 3 else 'grey'} FFDNet, {ffd.nb} layers"
     net = load_model(path)
     return f"{'colour' if net.in_nc == 3 else 'grey'} DnCNN, {net.nb} layers"
 
 
 def import_weights(src: Path, name: str | None = None) -> tuple[Path, str]:
-    """Copy a .mat/.pth into the user weights folder after checking it is a DnCNN; (dest, description)."""
+    """Copy a .mat/.pth into the user weights folder after checking it is a DnCNN or FFDNet; (dest, description)."""
     src = Path(src)
     if not src.is_file():
         raise ModelUnavailableError(f"{src} is not a file.")
@@ -65,6 +69,8 @@ def import_weights(src: Path, name: str | None = None) -> tuple[Path, str]:
         known = W.identify(src)
         if known:
             name = known.name
+        elif desc.endswith(" layers") and "FFDNet" in desc:  # unknown FFDNet: the name lookup knows
+            name = "FFDNet_color.mat" if desc.startswith("colour") else "FFDNet_gray.mat"
         else:  # an unknown file: name it by its architecture so lookup finds it
             from pixtools_desktop.ml.model import load_model
 

@@ -1,4 +1,4 @@
-"""Finding, identifying and checking DnCNN weight files (no torch here).
+"""Finding, identifying and checking DnCNN and FFDNet weight files (no torch here).
 
 Lookup order, first hit wins:
 
@@ -27,6 +27,11 @@ from pixtools_desktop.core import paths
 
 COLOR = "color"
 GRAY = "gray"
+FFD_COLOR = "ffdnet-color"
+FFD_GRAY = "ffdnet-gray"
+FFD_COLOR_URL = "https://github.com/cszn/FFDNet/raw/master/models/FFDNet_color.mat"
+FFD_COLOR_SHA256 = "a4b5a9da21294ab9ba6ed5c6cc459c46dff20c025eb7d3ab82e8e0bb00541793"
+FFD_GRAY_SHA256 = "14c231e87a444a9bd85b0b5e174e73b4f6ac50bf4050e75a0d3f4d69f77a2093"
 
 DOWNLOAD_URL = "https://github.com/cszn/DnCNN/raw/master/model/GD_Color_Blind.mat"
 DOWNLOAD_SHA256 = "57db5437a44037e7675a99042fe7b14d3dcdf1c333d3ec665855566e8a59795c"
@@ -36,7 +41,13 @@ DOWNLOADS = {
         "https://github.com/cszn/DnCNN/raw/master/model/GD_Gray_Blind.mat",
         "37f76da0b71dd2b2789ce91848fe2f184ab486203c9af9ac1b98199b60ea02b0",
     ),
+    FFD_COLOR: (FFD_COLOR_URL, FFD_COLOR_SHA256),
+    FFD_GRAY: ("https://github.com/cszn/FFDNet/raw/master/models/FFDNet_gray.mat", FFD_GRAY_SHA256),
 }
+HOW_TO_GET_FFDNET = (
+    "Run `pixtools models download --model ffdnet-color` to fetch the authors' FFDNet colour model "
+    f"({FFD_COLOR_URL}), or `pixtools models import FILE` with FFDNet_color.mat."
+)
 HOW_TO_GET = (
     "Run `pixtools models download` to fetch the authors' colour model "
     f"({DOWNLOAD_URL}), or `pixtools models import FILE` with a DnCNN .mat or .pth you already have."
@@ -46,7 +57,7 @@ HOW_TO_GET = (
 @dataclass(frozen=True)
 class KnownWeights:
     name: str
-    kind: str  # "color", "gray", or "gray-sigma25" (sigma-specific: never picked automatically)
+    kind: str  # "color", "gray", "ffdnet-color", "ffdnet-gray", or "gray-sigma25" (never picked automatically)
     layers: int
     sha256: str | None  # None: accepted by name and architecture only
     description: str
@@ -77,11 +88,18 @@ KNOWN: tuple[KnownWeights, ...] = (
         "0451a70de9b672ae037270498fbb1c17a1c1c4403785df586ff65df5b858e5b0",
         "DnCNN-S grey sigma 25 (cszn/KAIR)",
     ),
+    KnownWeights("FFDNet_color.mat", FFD_COLOR, 12, FFD_COLOR_SHA256, "FFDNet colour (cszn/FFDNet)"),
+    KnownWeights("FFDNet_gray.mat", FFD_GRAY, 15, FFD_GRAY_SHA256, "FFDNet grey (cszn/FFDNet)"),
 )
 BY_NAME = {k.name.lower(): k for k in KNOWN}
 BY_SHA = {k.sha256: k for k in KNOWN if k.sha256}
 # Preference among files of one kind within a folder.
-PREFERRED = {COLOR: ["GD_Color_Blind.mat", "dncnn_color_blind.pth"], GRAY: ["GD_Gray_Blind.mat", "dncnn_gray_blind.pth"]}
+PREFERRED = {
+    COLOR: ["GD_Color_Blind.mat", "dncnn_color_blind.pth"],
+    GRAY: ["GD_Gray_Blind.mat", "dncnn_gray_blind.pth"],
+    FFD_COLOR: ["FFDNet_color.mat"],
+    FFD_GRAY: ["FFDNet_gray.mat"],
+}
 
 _sha_cache: dict[tuple[str, int, int], str] = {}
 
@@ -155,7 +173,11 @@ def _kind_of_file(p: Path) -> str:
             import h5py
 
             with h5py.File(p, "r") as f:
-                first = f[f["net"]["layers"][()].flat[0]]
+                refs = f["net"]["layers"][()].flat
+                first = f[refs[0]]
+                if "".join(chr(int(c)) for c in first["type"][()].flatten()) == "SubP":  # FFDNet's head
+                    conv = next(f[r] for r in refs if "".join(chr(int(c)) for c in f[r]["type"][()].flatten()) == "conv")
+                    return FFD_GRAY if f[conv["weights"][()].flat[0]].shape[1] == 5 else FFD_COLOR
                 w_ref = first["weights"][()].flat[0]
                 return GRAY if f[w_ref].shape[1] == 1 else COLOR
         except Exception:  # noqa: BLE001 - unreadable: let the loader report it
@@ -164,7 +186,7 @@ def _kind_of_file(p: Path) -> str:
 
 
 def find_weights(settings=None, kind: str = COLOR) -> Path | None:
-    """The weight file for ``kind`` ("color" or "gray"), or None if none is installed."""
+    """The weight file for ``kind`` (COLOR, GRAY, FFD_COLOR, FFD_GRAY), or None if none is installed."""
     for _label, loc in search_locations(settings):
         if loc.is_file():
             if _kind_of_file(loc) == kind:

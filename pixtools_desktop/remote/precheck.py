@@ -15,12 +15,12 @@ from pathlib import Path
 
 from pixtools_desktop.core.errors import ErrorCode, JobError, ValidationError
 from pixtools_desktop.core.jobs import Job
-from pixtools_desktop.core.ops import api_params_for_desktop_job, validate_request
+from pixtools_desktop.core.ops import DENOISE_DESKTOP_OPTIONS, api_params_for_desktop_job, validate_request
 from pixtools_desktop.core.profile import API
 from pixtools_desktop.remote.sniff import describe, sniff_file
 
 API_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-_DESKTOP_DENOISE_OPTIONS = ("format", "mode", "strength")
+_DESKTOP_DENOISE_OPTIONS = DENOISE_DESKTOP_OPTIONS
 _TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/avif": "AVIF"}
 
 

@@ -1,15 +1,36 @@
-"""Before/after comparison: one image over the other, a draggable split, zoom.
+"""Before/after comparison: one image over the other, a draggable split, zoom, 1:1.
 
 The widget only paints QImages it is given; `CompareDialog` loads the two
 files off the GUI thread first (a full-size decode of a 24 MP photo takes
 long enough to notice).
+
+For a denoise job the dialog also shows what the denoiser decided (the noise
+estimate, the sigma and model used, "already clean - kept") and lets the
+user nudge the model, sigma and strength and re-run that one photo: it emits
+`rerun_requested(AddRequest)` - the same request the window uses to re-plan
+staged jobs (`replace_ids`: the old job is replaced by one with the new
+params, its outputs overwritten in place).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool, Slot
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from pixtools_desktop.ui.tasks import start_task
 
@@ -36,7 +57,7 @@ class CompareView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(320, 240)
         self.setAccessibleName("Before and after comparison")
-        self.setToolTip("Drag to move the split · wheel or +/- to zoom · right-drag to pan · 0 to fit")
+        self.setToolTip("Drag to move the split · wheel or +/- to zoom · right-drag to pan · 0 to fit · 1 for 1:1")
 
     def set_images(self, before: QImage, after: QImage) -> None:
         self.before, self.after = before, after
@@ -96,7 +117,7 @@ class CompareView(QWidget):
         if self.zoom != 1.0:
             p.setPen(QColor("#FFFFFF"))
             p.drawText(QRectF(0, self.height() - 24, self.width() - 10, 20), Qt.AlignmentFlag.AlignRight,
-                       f"{self.zoom * 100:.0f}%")
+                       f"{self.zoom * self.fit_scale() * 100:.0f}% of the image")
 
     # ------------------------------------------------------------ interaction
     def set_split(self, fraction: float) -> None:
@@ -118,6 +139,19 @@ class CompareView(QWidget):
         self.center = QPointF(self.center.x() + (ix - nx), self.center.y() + (iy - ny))
         if self.zoom == 1.0:
             self.center = QPointF(0.5, 0.5)
+        self.update()
+
+    def fit_scale(self) -> float:
+        img = self.after if not self.after.isNull() else self.before
+        if img.isNull():
+            return 1.0
+        return min(self.width() / img.width(), self.height() / img.height())
+
+    def zoom_actual_pixels(self) -> None:
+        """1:1: one pixel of the loaded image per screen pixel, centred where the view is now."""
+        if self.image_rect().isNull():
+            return
+        self.zoom = 1.0 / self.fit_scale()  # below 1 for an image smaller than the view
         self.update()
 
     def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
@@ -155,20 +189,150 @@ class CompareView(QWidget):
         elif key == Qt.Key.Key_0:
             self.zoom, self.center = 1.0, QPointF(0.5, 0.5)
             self.update()
+        elif key == Qt.Key.Key_1:
+            self.zoom_actual_pixels()
         else:
             super().keyPressEvent(e)
 
 
-class CompareDialog(QDialog):
-    """Loads `before_path` and `after_path` off the GUI thread, then compares them."""
+def denoise_info(job: Any) -> dict | None:
+    """The denoise output's ``info`` of a job (what the denoiser decided), if any."""
+    for rec in getattr(job, "outputs", None) or []:
+        if rec.op == "denoise" and getattr(rec, "info", None):
+            return rec.info
+    return None
 
-    def __init__(self, before_path: str, after_path: str, parent: QWidget | None = None) -> None:
+
+def describe_info(info: dict | None) -> str:
+    """One line for a person: estimate, what was used, kept or not."""
+    if not info:
+        return ""
+    est = (info.get("estimate") or {}).get("sigma")
+    model = {"ffdnet": "FFDNet", "dncnn": "DnCNN"}.get(info.get("model", ""), info.get("model", ""))
+    parts = [f"Estimated noise σ {est:.1f}" if est is not None else "No estimate"]
+    if info.get("kept"):
+        parts.append("already clean — kept (nudge σ and re-run to denoise anyway)")
+    else:
+        src = "auto" if info.get("sigma_source") == "auto" else "set by you"
+        parts.append(f"{model} with σ {info.get('sigma_used', 0):.1f} ({src}), strength {info.get('strength', 1):.2f}")
+    return " · ".join(parts)
+
+
+def rerun_request(job: Any, denoise_params: dict):
+    """An AddRequest that replaces ``job`` by the same photo and ops with new denoise params.
+
+    The outputs are overwritten in place (same names), so "re-run" updates the
+    result instead of adding ``photo_denoise (2).png``. Raises ValidationError
+    for params the desktop refuses.
+    """
+    from pixtools_desktop.core.jobs import OverwritePolicy
+    from pixtools_desktop.core.ops import validate_request
+    from pixtools_desktop.ui.add_files import AddRequest
+
+    params = {k: dict(v) for k, v in (job.params or {}).items()}
+    params["denoise"] = {**params.get("denoise", {}), **denoise_params}
+    request = validate_request(job.operations, params, None)
+    options = dataclasses.replace(job.options, overwrite=OverwritePolicy.OVERWRITE)
+    return AddRequest([job.input_path], request, options, replace_ids=[job.id])
+
+
+class DenoiseNudge(QFrame):
+    """The estimate, and model / sigma / strength to re-run one photo with."""
+
+    rerun = Signal(dict)  # the new denoise params
+
+    def __init__(self, info: dict | None, params: dict | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        params = params or {}
+        info = info or {}
+        lay = QHBoxLayout(self)
+        self.summary = QLabel(describe_info(info) or "No noise estimate recorded for this job.")
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Noise estimate")
+        lay.addWidget(self.summary, 2)
+        self.model = QComboBox()
+        self.model.addItem("FFDNet", "ffdnet")
+        self.model.addItem("DnCNN", "dncnn")
+        self.model.setCurrentIndex(max(0, self.model.findData(info.get("model") or params.get("model") or "ffdnet")))
+        self.model.setAccessibleName("Denoise model")
+        lay.addWidget(self.model)
+        self.auto = QCheckBox("Auto σ")
+        self.auto.setToolTip("Use the estimate (clean photos are denoised anyway on a re-run)")
+        lay.addWidget(self.auto)
+        self.sigma = QDoubleSpinBox()
+        self.sigma.setRange(0.0, 75.0)
+        self.sigma.setDecimals(1)
+        self.sigma.setSingleStep(1.0)
+        self.sigma.setPrefix("σ ")
+        start = info.get("sigma_used")
+        if start is None or info.get("kept"):
+            start = (info.get("estimate") or {}).get("sigma", 5.0)
+        self.sigma.setValue(float(start if not info.get("kept") else max(start, 3.0)))
+        self.sigma.setAccessibleName("Noise level sigma")
+        lay.addWidget(self.sigma)
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(0.0, 1.0)
+        self.strength.setSingleStep(0.1)
+        self.strength.setDecimals(2)
+        self.strength.setValue(float(params.get("strength", 1.0)))
+        self.strength.setPrefix("strength ")
+        self.strength.setAccessibleName("Strength")
+        lay.addWidget(self.strength)
+        for text, step in (("σ −", -2.0), ("σ +", 2.0)):
+            b = QPushButton(text)
+            b.setProperty("step", step)
+            b.setToolTip("Nudge the noise level")
+            b.clicked.connect(self._nudge)
+            lay.addWidget(b)
+        self.rerun_btn = QPushButton("Re-run this photo")
+        self.rerun_btn.setObjectName("primary")
+        self.rerun_btn.clicked.connect(self._rerun)
+        lay.addWidget(self.rerun_btn)
+        self.auto.toggled.connect(self.sigma.setDisabled)
+
+    @Slot()
+    def _nudge(self) -> None:
+        self.auto.setChecked(False)
+        self.sigma.setValue(self.sigma.value() + float(self.sender().property("step")))
+
+    def params(self) -> dict:
+        """The denoise params the re-run will use."""
+        out: dict = {"model": self.model.currentData(), "strength": round(self.strength.value(), 3)}
+        if self.auto.isChecked():
+            out.update(sigma="auto", force=True)
+        else:
+            out["sigma"] = round(self.sigma.value(), 1)
+        return out
+
+    @Slot()
+    def _rerun(self) -> None:
+        self.rerun.emit(self.params())
+
+
+class CompareDialog(QDialog):
+    """Loads `before_path` and `after_path` off the GUI thread, then compares them.
+
+    With ``job`` (a denoise job) it shows the estimate and a re-run row; a
+    re-run emits ``rerun_requested(AddRequest)`` for the window to queue
+    (``MainWindow._start_add``) and closes the dialog.
+    """
+
+    rerun_requested = Signal(object)
+
+    def __init__(self, before_path: str, after_path: str, parent: QWidget | None = None, *, job: Any = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Before / after")
         self.resize(900, 640)
+        self.job = job
         lay = QVBoxLayout(self)
         self.view = CompareView(self)
         lay.addWidget(self.view, 1)
+        self.nudge: DenoiseNudge | None = None
+        if job is not None and "denoise" in (job.operations or []):
+            self.nudge = DenoiseNudge(denoise_info(job), (job.params or {}).get("denoise"), self)
+            self.nudge.rerun.connect(self._on_rerun)
+            lay.addWidget(self.nudge)
         row = QHBoxLayout()
         self.status = QLabel("Loading images…")
         self.status.setObjectName("muted")
@@ -178,6 +342,12 @@ class CompareDialog(QDialog):
             b.setProperty("factor", factor)
             b.clicked.connect(self._zoom_clicked)
             row.addWidget(b)
+        actual = QPushButton("1:1")
+        actual.setToolTip("Actual pixels (key 1); 0 to fit")
+        actual.setAccessibleName("Zoom to actual pixels")
+        actual.clicked.connect(self.view.zoom_actual_pixels)
+        row.addWidget(actual)
+        self.actual_btn = actual
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
         row.addWidget(close)
@@ -197,6 +367,18 @@ class CompareDialog(QDialog):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.status.setText(f"Could not load the images: {message}")
+
+    @Slot(dict)
+    def _on_rerun(self, params: dict) -> None:
+        from pixtools_desktop.core.errors import ValidationError
+
+        try:
+            req = rerun_request(self.job, params)
+        except ValidationError as exc:
+            self.status.setText(exc.detail)
+            return
+        self.rerun_requested.emit(req)
+        self.accept()
 
     @Slot()
     def _zoom_clicked(self) -> None:

@@ -96,3 +96,23 @@ def test_register_sets_run_as_func():
     for argv in (["models", "list"], ["models", "import", "x.mat"], ["models", "download"]):
         args = parser.parse_args(argv)
         assert args.func is models_cmd.run
+
+
+def test_ffdnet_download_list_and_import(weights_server, weights_dir, capsys):
+    """FFDNet entries: sha256-checked download from a local server, listed, found; import checks it."""
+    from pixtools_desktop.core.settings import Settings
+    from pixtools_desktop.ml import weights as W
+
+    assert W.DOWNLOADS["ffdnet-color"][0] == "https://github.com/cszn/FFDNet/raw/master/models/FFDNet_color.mat"
+    assert cli("models", "download", "--model", "ffdnet-color", "--url", f"{weights_server}/FFDNet_color.mat", "--quiet") == 0
+    dest = paths.user_weights_dir() / "FFDNet_color.mat"
+    assert hashlib.sha256(dest.read_bytes()).hexdigest() == W.FFD_COLOR_SHA256
+    assert cli("models", "download", "--model", "ffdnet-gray", "--url", f"{weights_server}/FFDNet_color.mat", "--quiet") == 1
+    assert "sha256" in capsys.readouterr().err  # the colour file is not the grey model
+    assert not (paths.user_weights_dir() / "FFDNet_gray.mat").exists()
+    assert cli("models", "list") == 0
+    assert "FFDNet colour (cszn/FFDNet)" in capsys.readouterr().out
+    assert W.find_weights(Settings(), W.FFD_COLOR) == dest
+    assert cli("models", "import", str(weights_dir / "FFDNet_gray.mat")) == 0
+    assert "grey FFDNet, 15 layers" in capsys.readouterr().out
+    assert W.find_weights(Settings(), W.FFD_GRAY) == paths.user_weights_dir() / "FFDNet_gray.mat"
