@@ -21,6 +21,22 @@ from pixtools_desktop.remote.sniff import describe, sniff_file
 
 API_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _DESKTOP_DENOISE_OPTIONS = DENOISE_DESKTOP_OPTIONS
+# Desktop denoise extras at the values a PixTools server applies anyway (plain
+# CDnCNN-B, written as PNG): the window's Denoise preset names them, and a job
+# that asks for nothing the server would not do is sent without them.
+_SERVER_EQUIVALENT = {"format": "png", "mode": "default", "strength": 1.0, "model": "dncnn", "sigma": "auto",
+                      "noise_map": "global", "force": False}
+
+
+def _without_server_defaults(params: dict) -> dict:
+    denoise = params.get("denoise")
+    if not isinstance(denoise, dict):
+        return params
+    kept = {k: v for k, v in denoise.items()
+            if not (k in _SERVER_EQUIVALENT and v == _SERVER_EQUIVALENT[k] and type(v) is type(_SERVER_EQUIVALENT[k]))}
+    if isinstance(denoise.get("strength"), int | float) and float(denoise["strength"]) == 1.0:
+        kept.pop("strength", None)
+    return {**params, "denoise": kept}
 _TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/avif": "AVIF"}
 
 
@@ -61,7 +77,8 @@ def prepare_upload(job: Job, *, max_bytes: int = API_MAX_UPLOAD_BYTES) -> Upload
     if "tiff" in job.operations:
         raise JobError("TIFF output is a desktop-only operation that PixTools servers do not offer. "
                        "Use the local engine, or choose jpg, png, webp or avif.", code=ErrorCode.REJECTED)
-    extras = [k for k in _DESKTOP_DENOISE_OPTIONS if k in job.params.get("denoise", {})]
+    params = _without_server_defaults(job.params)
+    extras = [k for k in _DESKTOP_DENOISE_OPTIONS if k in params.get("denoise", {})]
     if extras:
         raise JobError(
             f"Denoise {', '.join(extras)} {'is a desktop-only option' if len(extras) == 1 else 'are desktop-only options'}"
@@ -71,7 +88,6 @@ def prepare_upload(job: Job, *, max_bytes: int = API_MAX_UPLOAD_BYTES) -> Upload
         )
     # The desktop's resize (fit within the box, never enlarge unless asked) in
     # terms the API gives the same size for; an unwanted enlargement is left out.
-    params = job.params
     if any(p.get("resize") for p in params.values()):
         from pixtools_desktop.core.imaging.decode import upright_size_of
 

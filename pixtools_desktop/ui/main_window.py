@@ -536,9 +536,17 @@ class MainWindow(QMainWindow):
     def open_compare(self, before: str, after: str) -> None:
         from pixtools_desktop.ui.compare_view import CompareDialog
 
-        dlg = CompareDialog(before, after, self)
+        dlg = CompareDialog(before, after, self, job=self.results.job)
+        dlg.rerun_requested.connect(self._rerun_from_compare)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.open()
+
+    @Slot(object)
+    def _rerun_from_compare(self, req: AddRequest) -> None:
+        """The compare view's "Re-run this photo": the job is replaced with the nudged parameters and runs now."""
+        self.queue.add(req)
+        if not self.running:
+            self.start()
 
     @Slot()
     def open_settings(self) -> None:
