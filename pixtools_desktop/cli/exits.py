@@ -98,9 +98,21 @@ def _thread_hook(args: threading.ExceptHookArgs) -> None:
     _default_thread_hook(args)
 
 
+def _step_error(exc: BaseException) -> None:
+    if isinstance(exc, sqlite3.Error) and is_disk_full(exc):
+        _db_full.set()
+
+
 def watch_worker_threads() -> None:
-    """Route a worker thread's 'database full' into `raise_if_db_full` instead of a traceback."""
+    """Route a worker thread's 'database full' into `raise_if_db_full` instead of a traceback.
+
+    Worker threads of the runner catch their steps' errors (core.worker_loop) and
+    report them to error hooks; other threads die and reach threading.excepthook.
+    """
+    from pixtools_desktop.core.worker_loop import add_error_hook
+
     threading.excepthook = _thread_hook
+    add_error_hook(_step_error)
 
 
 def raise_if_db_full(db_path: Path | str | None) -> None:

@@ -11,6 +11,7 @@ three cannot drift apart.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,17 @@ log = logging.getLogger(__name__)
 
 DEFAULT_POLL_S = 0.5  # an idle worker looks again at least this often (rows another process added)
 ERROR_BACKOFF_S = 0.5  # after a step raised (e.g. the database briefly locked)
+
+# Called with every exception a step raised, on the worker thread, after it is
+# logged. The loop itself keeps going (a locked database passes); a front end
+# that must act on a lasting failure (the CLI on "the job database's disk is
+# full") registers a hook, as it would a threading.excepthook.
+_error_hooks: list[Callable[[BaseException], None]] = []
+
+
+def add_error_hook(hook: Callable[[BaseException], None]) -> None:
+    if hook not in _error_hooks:
+        _error_hooks.append(hook)
 
 
 class WorkerLoop:
@@ -98,6 +110,12 @@ class WorkerLoop:
                 did = self._step(lane)
             except Exception:  # noqa: BLE001 - never lose a worker (e.g. database briefly locked)
                 log.exception("worker step failed", extra={"worker": self.name, "lane": lane})
+                exc = sys.exc_info()[1]
+                for hook in list(_error_hooks):
+                    try:
+                        hook(exc)  # type: ignore[arg-type]
+                    except Exception:  # noqa: BLE001 - a broken hook must not kill the worker
+                        log.exception("worker error hook failed")
                 self.stopping.wait(ERROR_BACKOFF_S)
                 continue
             if not did:
