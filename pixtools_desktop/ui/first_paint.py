@@ -18,7 +18,8 @@ class _FirstPaint(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if not self.done and event.type() == QEvent.Type.Paint:
             self.done = True
-            print(f"first-paint {time.time():.6f} torch={'torch' in sys.modules}", flush=True)
+            loaded = " ".join(f"{m}={m in sys.modules}" for m in ("boto3", "httpx"))
+            print(f"first-paint {time.time():.6f} {loaded} torch={'torch' in sys.modules}", flush=True)
             QTimer.singleShot(0, QApplication.instance().quit)
         return False
 

@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self._restore_window_state()
 
         self.queue.install_backend(backend)
-        self.queue.begin(resume=self.qsettings.value("queue/running", False, type=bool))
+        self.queue.begin(resume=self.qsettings.value("queue/running", False, type=bool), window=self)
         self.watcher = FolderWatcher(self.store, self.settings, self)
         self.watcher.arrived.connect(self.add_watched)
         self.watcher.apply_settings()
