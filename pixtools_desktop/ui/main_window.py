@@ -544,9 +544,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _rerun_from_compare(self, req: AddRequest) -> None:
         """The compare view's "Re-run this photo": the job is replaced with the nudged parameters and runs now."""
-        self.queue.add(req)
-        if not self.running:
-            self.start()
+        self.summary_card.hide()  # as Start does: a new run begins
+        self.queue.add(req, run_now=True)  # starts once the rows are in (the add runs off the GUI thread)
 
     @Slot()
     def open_settings(self) -> None:

@@ -253,10 +253,17 @@ class QueueController(QObject):
         return 1.0 if self.last_summary else 0.0
 
     # ------------------------------------------------------------ adding
-    def add(self, req: AddRequest) -> None:
+    def add(self, req: AddRequest, *, run_now: bool = False) -> None:
+        """Queue `req` off the GUI thread. `run_now`: the request already holds what to do (a compare
+        re-run), so its jobs start at once and are not re-planned with the panel's choice at Start."""
         backend, store = self.backend, self.store
-        self._tasks.append(start_task(self._io_pool, lambda: run_add(store, backend, req), self, self._on_added,
-                                      self.problem.emit))
+
+        def task() -> AddResult:
+            result = run_add(store, backend, req)
+            result.run_now = run_now
+            return result
+
+        self._tasks.append(start_task(self._io_pool, task, self, self._on_added, self.problem.emit))
 
     @Slot(object)
     def _on_added(self, result: AddResult) -> None:
@@ -270,13 +277,13 @@ class QueueController(QObject):
         self._measure(new_ids)
         if self.running:
             self.run.add(new_ids)
-        else:
+        elif not result.run_now:
             self._staged.extend(j.id for j in result.jobs)
         self.added.emit(result)
         if self._start_after_restage:
             self._start_after_restage = False
             self._resume()
-        elif not self.running and result.jobs and self.settings.auto_start:
+        elif not self.running and result.jobs and (self.settings.auto_start or result.run_now):
             self.start()
         self.stateChanged.emit()
 
