@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from pixtools_desktop.core.backend import remove_jobs, retry_jobs
@@ -36,6 +36,7 @@ from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add, same_o
 from pixtools_desktop.ui.backend_factory import make_backend
 from pixtools_desktop.ui.bridge import BackendBridge
 from pixtools_desktop.ui.eta import Work, lane_of, megapixels, work_key
+from pixtools_desktop.ui.first_paint import after_first_paint
 from pixtools_desktop.ui.queue_model import QueueModel
 from pixtools_desktop.ui.run_tracker import RunSummary, RunTracker
 from pixtools_desktop.ui.tasks import start_task
@@ -57,24 +58,6 @@ def _measure(store: JobStore, ids: list[str]) -> dict[str, Work]:
 
 
 SINK_START_FALLBACK_MS = 3000
-
-
-class _PaintGate(QObject):
-    """Runs `then` once from the event loop after the watched widget's first paint."""
-
-    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._then = then
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if event.type() == QEvent.Type.Paint:
-            obj.removeEventFilter(self)
-            QTimer.singleShot(0, self, self._fire)
-        return False
-
-    def _fire(self) -> None:
-        self._then()
-        self.deleteLater()
 
 
 class QueueController(QObject):
@@ -156,7 +139,7 @@ class QueueController(QObject):
         if window is None or not window.isVisible():
             self.start_sinks()
             return
-        window.installEventFilter(_PaintGate(window, self.start_sinks))
+        after_first_paint(window, self.start_sinks)
         QTimer.singleShot(SINK_START_FALLBACK_MS, self, self.start_sinks)  # a paint that came before the gate
 
     def cloud_wanted(self) -> bool:
