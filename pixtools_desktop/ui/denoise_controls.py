@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
 
 from pixtools_desktop.core.ops import DENOISE_FORMATS, DENOISE_MAX_SIGMA, DENOISE_MODES
 from pixtools_desktop.core.settings import Settings
@@ -90,10 +99,10 @@ class DenoiseControls:
         sigma = d.get("sigma", "auto")
         self.sigma_auto.setChecked(sigma == "auto")
         if sigma != "auto":
-            self.sigma.setValue(int(round(float(sigma))))
+            self.sigma.setValue(round(float(sigma)))
         self.noise_map.setCurrentIndex(max(0, self.noise_map.findData(d.get("noise_map", "global"))))
         self.mode.setCurrentText(d.get("mode", self.settings.denoise_mode))
-        self.strength.setValue(int(round(100 * float(d.get("strength", self.settings.denoise_strength)))))
+        self.strength.setValue(round(100 * float(d.get("strength", self.settings.denoise_strength))))
         self.format.setCurrentText(d.get("format", "png"))
 
     def params(self) -> dict:
