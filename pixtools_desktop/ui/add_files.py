@@ -49,6 +49,7 @@ class AddResult:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # invalid for the chosen ops
     replaced: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # ids failed at once (header unreadable)
+    run_now: bool = False  # QueueController.add(run_now=True): start these at once, as they were asked for
 
 
 def resolved_options(options: OutputOptions, photo: Path, subfolder: str | None) -> OutputOptions:

@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self._restore_window_state()
 
         self.queue.install_backend(backend)
-        self.queue.begin(resume=self.qsettings.value("queue/running", False, type=bool))
+        self.queue.begin(resume=self.qsettings.value("queue/running", False, type=bool), window=self)
         self.watcher = FolderWatcher(self.store, self.settings, self)
         self.watcher.arrived.connect(self.add_watched)
         self.watcher.apply_settings()
@@ -544,9 +544,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _rerun_from_compare(self, req: AddRequest) -> None:
         """The compare view's "Re-run this photo": the job is replaced with the nudged parameters and runs now."""
-        self.queue.add(req)
-        if not self.running:
-            self.start()
+        self.summary_card.hide()  # as Start does: a new run begins
+        self.queue.add(req, run_now=True)  # starts once the rows are in (the add runs off the GUI thread)
 
     @Slot()
     def open_settings(self) -> None:

@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
 
 from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.jobs import OutputOptions, OverwritePolicy
-from pixtools_desktop.core.ops import DENOISE_FORMATS, DENOISE_MODES, OperationRequest, validate_request
+from pixtools_desktop.core.ops import OperationRequest, validate_request
 from pixtools_desktop.core.outputs import validate_template
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.ui import dialogs
 from pixtools_desktop.ui import presets as P
+from pixtools_desktop.ui.denoise_controls import DenoiseControls
 
 FORMAT_OPS = (("jpg", "JPG"), ("png", "PNG"), ("webp", "WebP"), ("avif", "AVIF"), ("tiff", "TIFF"))
 OVERWRITE_LABELS = {"unique": "Keep both (add a number)", "overwrite": "Overwrite", "skip": "Skip existing"}
@@ -127,29 +128,13 @@ class OperationsPanel(QFrame):
         rrow.addWidget(times)
         rrow.addWidget(self.resize_h, 1)
         form.addRow(self.resize_check, rrow)
+        self.resize_enlarge = QCheckBox("Enlarge small photos")
+        self.resize_enlarge.setToolTip("Off: photos smaller than the box keep their size (resize only shrinks)")
+        self.resize_enlarge.toggled.connect(self._on_changed)
+        form.addRow("", self.resize_enlarge)
 
-        self.denoise_mode = QComboBox()
-        self.denoise_mode.addItems(list(DENOISE_MODES))
-        self.denoise_mode.setAccessibleName("Denoise mode")
-        self.denoise_mode.currentIndexChanged.connect(self._on_changed)
-        form.addRow("Denoise mode", self.denoise_mode)
-        srow = QHBoxLayout()
-        self.strength = QSlider(Qt.Orientation.Horizontal)
-        self.strength.setRange(0, 100)
-        self.strength.setValue(100)
-        self.strength.setAccessibleName("Denoise strength")
-        self.strength_label = QLabel("100%")
-        self.strength_label.setMinimumWidth(36)
-        self.strength.valueChanged.connect(lambda v: self.strength_label.setText(f"{v}%"))
-        self.strength.valueChanged.connect(self._on_changed)
-        srow.addWidget(self.strength, 1)
-        srow.addWidget(self.strength_label)
-        form.addRow("Strength", srow)
-        self.denoise_format = QComboBox()
-        self.denoise_format.addItems(list(DENOISE_FORMATS))
-        self.denoise_format.setAccessibleName("Denoise output format")
-        self.denoise_format.currentIndexChanged.connect(self._on_changed)
-        form.addRow("Denoise saves as", self.denoise_format)
+        self.denoise = DenoiseControls(form, settings, self._on_changed)
+        self.denoise_mode, self.strength, self.denoise_format = self.denoise.mode, self.denoise.strength, self.denoise.format
         lay.addLayout(form)
 
         # output
@@ -259,10 +244,8 @@ class OperationsPanel(QFrame):
             self.resize_check.setChecked(bool(resize))
             self.resize_w.setValue(int((resize or {}).get("width") or 0))
             self.resize_h.setValue(int((resize or {}).get("height") or 0))
-            d = params.get("denoise", {})
-            self.denoise_mode.setCurrentText(d.get("mode", self.settings.denoise_mode))
-            self.strength.setValue(int(round(100 * float(d.get("strength", self.settings.denoise_strength)))))
-            self.denoise_format.setCurrentText(d.get("format", "png"))
+            self.resize_enlarge.setChecked(bool((resize or {}).get("enlarge")))
+            self.denoise.apply(params.get("denoise", {}))
         finally:
             self._loading = False
         self._refresh_enabled()
@@ -306,6 +289,8 @@ class OperationsPanel(QFrame):
         resize = None
         if self.resize_check.isChecked():
             r = {k: v for k, v in (("width", self.resize_w.value()), ("height", self.resize_h.value())) if v > 0}
+            if r and self.resize_enlarge.isChecked():
+                r["enlarge"] = True  # desktop extra; off (the default) is not stored
             resize = r or None
         for op in ops:
             p: dict = {}
@@ -314,8 +299,7 @@ class OperationsPanel(QFrame):
             if resize and op not in ("metadata",):
                 p["resize"] = dict(resize)
             if op == "denoise":
-                p.update(mode=self.denoise_mode.currentText(), strength=self.strength.value() / 100.0,
-                         format=self.denoise_format.currentText())
+                p.update(self.denoise.params())
             if p:
                 params[op] = p
         return ops, params
@@ -420,7 +404,8 @@ class OperationsPanel(QFrame):
             if "quality" not in a and b.get("quality") == 80:
                 b.pop("quality", None)
             if op == "denoise":
-                for k, default in (("mode", "default"), ("strength", 1.0), ("format", "png"), ("model", "dncnn"), ("sigma", "auto")):
+                for k, default in (("mode", "default"), ("strength", 1.0), ("format", "png"), ("model", "dncnn"), ("sigma", "auto"),
+                                   ("noise_map", "global")):
                     if a.get(k, default) == b.get(k, default):
                         a.pop(k, None)
                         b.pop(k, None)
@@ -435,6 +420,5 @@ class OperationsPanel(QFrame):
         self.resize_check.setEnabled(resize_ok)
         self.resize_w.setEnabled(resize_ok and self.resize_check.isChecked())
         self.resize_h.setEnabled(resize_ok and self.resize_check.isChecked())
-        den = "denoise" in ops
-        for w in (self.denoise_mode, self.strength, self.denoise_format):
-            w.setEnabled(den)
+        self.resize_enlarge.setEnabled(resize_ok and self.resize_check.isChecked())
+        self.denoise.set_enabled("denoise" in ops)

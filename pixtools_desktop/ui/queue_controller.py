@@ -19,10 +19,12 @@ and "this run" (`RunTracker`). Rules it keeps:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from pixtools_desktop.core.backend import remove_jobs, retry_jobs
 from pixtools_desktop.core.errors import ValidationError
@@ -34,6 +36,7 @@ from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add, same_o
 from pixtools_desktop.ui.backend_factory import make_backend
 from pixtools_desktop.ui.bridge import BackendBridge
 from pixtools_desktop.ui.eta import Work, lane_of, megapixels, work_key
+from pixtools_desktop.ui.first_paint import after_first_paint
 from pixtools_desktop.ui.queue_model import QueueModel
 from pixtools_desktop.ui.run_tracker import RunSummary, RunTracker
 from pixtools_desktop.ui.tasks import start_task
@@ -52,6 +55,9 @@ def _measure(store: JobStore, ids: list[str]) -> dict[str, Work]:
     """Each job's kind and megapixels (image headers only; runs on the I/O thread)."""
     return {j.id: Work(work_key(j.operations), lane_of(j.operations), megapixels(j.input_path))
             for j in store.get_many(ids)}
+
+
+SINK_START_FALLBACK_MS = 3000
 
 
 class QueueController(QObject):
@@ -82,6 +88,9 @@ class QueueController(QObject):
         self.backend: Any = None  # a core.backend.Backend once install_backend ran
         self.backend_note = ""
         self.sinks: SinkService | None = None
+        self._sink_lock = threading.Lock()
+        self._shut_down = False  # the deferred sink start must not run after shutdown()
+        self._sink_backlog: list[Job] | None = []  # finished jobs held until the deferred sink start
         self._staged: list[str] = []  # added while not running: re-planned with the choice at Start
         self._start_after_restage = False
         self._tasks: list = []
@@ -109,10 +118,14 @@ class QueueController(QObject):
     def _rate_prefix(self) -> str:
         return "local" if isinstance(self.backend, LocalRunner) else "remote"
 
-    def begin(self, resume: bool) -> None:
-        """Start the backend; `resume`: the queue was running when the app last quit."""
+    def begin(self, resume: bool, window: QWidget | None = None) -> None:
+        """Start the backend; `resume`: the queue was running when the app last quit.
+
+        The sinks start from the event loop, after `window`'s first paint when it is shown by
+        then: the cloud layer imports boto3 and httpx (~2.7 s of a 3.3 s start under load).
+        """
         pending = self.model.ids_with_status(*UNFINISHED)
-        self.start_sinks()
+        QTimer.singleShot(0, self, lambda: self._start_sinks_after_paint(window))
         if resume and pending:
             self.running = True
             self.run.begin(pending)
@@ -122,26 +135,53 @@ class QueueController(QObject):
         self.backend.start()
         self.stateChanged.emit()
 
+    def _start_sinks_after_paint(self, window: QWidget | None) -> None:
+        if window is None or not window.isVisible():
+            self.start_sinks()
+            return
+        after_first_paint(window, self.start_sinks)
+        QTimer.singleShot(SINK_START_FALLBACK_MS, self, self.start_sinks)  # a paint that came before the gate
+
+    def cloud_wanted(self) -> bool:
+        """S3 uploads switched on or a webhook URL set: only then do the sinks run (and boto3/httpx load)."""
+        return bool(self.settings.s3_enabled or (self.settings.webhook_url or "").strip())
+
     def start_sinks(self) -> None:
         """S3 uploads and webhooks drain on the cloud layer's own threads (resuming pending ones)."""
+        if self._shut_down or self.sinks is not None or not self.cloud_wanted():
+            with self._sink_lock:
+                self._sink_backlog = None  # nothing will drain them: a later start begins afresh
+            return
         from pixtools_desktop.cloud.service import SinkService
 
         try:
-            self.sinks = SinkService(self.store, self.settings)
-            self.sinks.start()
+            sinks = SinkService(self.store, self.settings)
+            sinks.start()
         except Exception:  # noqa: BLE001 - a bad cloud setting must not stop the window
             log.exception("cloud sinks could not start")
             self.message.emit("Cloud upload/webhook settings are invalid: see the log.", 10000)
-            self.sinks = None
+            sinks = None
+        with self._sink_lock:
+            backlog, self._sink_backlog = self._sink_backlog or [], None
+            self.sinks = sinks
+        for job in backlog:  # finished between the backend's start and this (deferred) sink start
+            if sinks is not None:
+                sinks.hook(job)
 
     def stop_sinks(self) -> None:
-        if self.sinks is not None:
-            self.sinks.stop()
-            self.sinks = None
+        with self._sink_lock:
+            sinks, self.sinks = self.sinks, None
+            self._sink_backlog = []
+        if sinks is not None:
+            sinks.stop()
 
     def _sink_hook(self, job: Job) -> None:
         """Backend finish hook (worker thread): queue the job's uploads/webhook; never blocks."""
-        sinks = self.sinks
+        with self._sink_lock:
+            sinks = self.sinks
+            if sinks is None and self._sink_backlog is not None:
+                self._sink_backlog.append(job)  # the sinks start a moment later (after the first paint)
+                return
         if sinks is not None:
             sinks.hook(job)
 
@@ -160,6 +200,7 @@ class QueueController(QObject):
 
     def shutdown(self) -> None:
         """Stop the backend (running jobs are re-queued for the next start) and the sinks; joins all threads."""
+        self._shut_down = True
         if self.backend is not None:
             self.backend.stop()
         self.stop_sinks()
@@ -195,10 +236,17 @@ class QueueController(QObject):
         return 1.0 if self.last_summary else 0.0
 
     # ------------------------------------------------------------ adding
-    def add(self, req: AddRequest) -> None:
+    def add(self, req: AddRequest, *, run_now: bool = False) -> None:
+        """Queue `req` off the GUI thread. `run_now`: the request already holds what to do (a compare
+        re-run), so its jobs start at once and are not re-planned with the panel's choice at Start."""
         backend, store = self.backend, self.store
-        self._tasks.append(start_task(self._io_pool, lambda: run_add(store, backend, req), self, self._on_added,
-                                      self.problem.emit))
+
+        def task() -> AddResult:
+            result = run_add(store, backend, req)
+            result.run_now = run_now
+            return result
+
+        self._tasks.append(start_task(self._io_pool, task, self, self._on_added, self.problem.emit))
 
     @Slot(object)
     def _on_added(self, result: AddResult) -> None:
@@ -212,13 +260,13 @@ class QueueController(QObject):
         self._measure(new_ids)
         if self.running:
             self.run.add(new_ids)
-        else:
+        elif not result.run_now:
             self._staged.extend(j.id for j in result.jobs)
         self.added.emit(result)
         if self._start_after_restage:
             self._start_after_restage = False
             self._resume()
-        elif not self.running and result.jobs and self.settings.auto_start:
+        elif not self.running and result.jobs and (self.settings.auto_start or result.run_now):
             self.start()
         self.stateChanged.emit()
 

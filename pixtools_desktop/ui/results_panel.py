@@ -202,6 +202,7 @@ class ResultsPanel(QFrame):
         before, after = output_dimensions(self.job, rec)
         size = QLabel(f"{human_size(rec.size)}{note}\n{size_text(before, after)} px")
         size.setObjectName("muted")
+        size.setToolTip(size.text())  # a narrow window cuts the dimensions line at the card's edge
         size.setAccessibleName("Size and dimensions")
         grid.addWidget(size, 1, 1)
         buttons = QHBoxLayout()

@@ -32,6 +32,7 @@ from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.ops import DENOISE_MODES
 from pixtools_desktop.core.outputs import validate_template
 from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.ui.denoise_controls import MODEL_LABELS
 from pixtools_desktop.ui.operations_panel import OVERWRITE_LABELS
 from pixtools_desktop.ui.watch_folder import WatchSettings
 
@@ -105,6 +106,10 @@ class SettingsDialog(QDialog):
         self.workers.setSpecialValueText("one per core")
         self.workers.setValue(settings.workers)
         f.addRow("Parallel jobs", self.workers)
+        self.auto_start = QCheckBox("Start new photos at once")
+        self.auto_start.setToolTip("Off: added photos wait in the queue until you press Start")
+        self.auto_start.setChecked(settings.auto_start)
+        f.addRow(self.auto_start)
         self.watch = WatchSettings(settings)
         f.addRow(self.watch)
         self.tabs.addTab(out, "Output")
@@ -124,6 +129,12 @@ class SettingsDialog(QDialog):
         self.mode.addItems(list(DENOISE_MODES))
         self.mode.setCurrentText(settings.denoise_mode)
         f.addRow("Default mode", self.mode)
+        self.model = QComboBox()
+        for value, label in MODEL_LABELS.items():
+            self.model.addItem(label, value)
+        self.model.setCurrentIndex(max(0, self.model.findData(settings.denoise_model)))
+        self.model.setToolTip("The model a denoise uses when its preset does not name one")
+        f.addRow("Default model", self.model)
         self.weights = QLineEdit(settings.weights_path or "")
         self.weights.setPlaceholderText("bundled or downloaded weights")
         f.addRow("Weights file", self.weights)
@@ -166,6 +177,8 @@ class SettingsDialog(QDialog):
         settings.denoise_device = self.device.currentText()
         settings.denoise_threads = self.threads.value()
         settings.denoise_mode = self.mode.currentText()
+        settings.denoise_model = self.model.currentData()
+        settings.auto_start = self.auto_start.isChecked()
         settings.weights_path = self.weights.text().strip() or None
         settings.theme = self.theme.currentText()
         settings.notifications = self.notifications.isChecked()

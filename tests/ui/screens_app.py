@@ -160,7 +160,8 @@ class Driver(QObject):
         box.reject()
         w.open_settings()
         settings = w._settings_dialog
-        yield None, SETTLE_S
+        # Under load a fixed settle grabbed a not-yet-painted frame (one flat colour): wait until it is exposed.
+        yield (lambda: settings.windowHandle() is not None and settings.windowHandle().isExposed()), SETTLE_S
         self.shoot("settings", settings)
         settings.reject()
         w.open_health()

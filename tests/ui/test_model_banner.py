@@ -37,7 +37,10 @@ def weights_server():
 def test_banner_downloads_the_model_and_failed_denoise_jobs_run_again(make_window, qtbot, tmp_path, weights_server):
     photo = tmp_path / "in" / "small.png"
     photo.parent.mkdir()
-    Image.new("RGB", (48, 40), (120, 90, 60)).save(photo)
+    import numpy as np
+
+    noisy = np.random.default_rng(5).normal(128, 30, (40, 48, 3))  # noisy: a flat patch is "already clean - kept"
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(photo)
     w = make_window()
     choose(w, ["denoise"])
     banner = w.model_banner

@@ -103,7 +103,9 @@ def test_buttons_are_disabled_when_they_cannot_act(make_window, qtbot, photos):
     assert b["start"].isEnabled() and not b["cancel"].isEnabled() and not b["remove"].isEnabled()
     w.table.selectRow(0)
     assert b["cancel"].isEnabled() and b["remove"].isEnabled() and w.act_cancel.isEnabled()
-    assert not b["retry"].isEnabled()
+    # The unreadable file is flagged failed as soon as it is added, so it can be retried before any run.
+    qtbot.waitUntil(lambda: w.model.counts.get("FAILED", 0) == 1, timeout=10000)
+    assert b["retry"].isEnabled()
     w.table.clearSelection()
     w.start()
     wait_idle(qtbot, w)

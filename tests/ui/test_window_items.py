@@ -13,7 +13,7 @@ from tests.ui.conftest import choose, wait_idle
 
 def _run(w, qtbot, folder: Path) -> None:
     assert w.add_paths([str(folder)])
-    qtbot.waitUntil(lambda: not w._add_signals, timeout=20000)
+    qtbot.waitUntil(lambda: not w.queue._tasks, timeout=20000)
     w.start()
     wait_idle(qtbot, w, timeout=60000)
 
@@ -35,7 +35,7 @@ def test_outputs_go_to_a_subfolder_and_are_never_queued_again(make_window, qtbot
     choose(w, ["avif"])
     w.ops_panel.output_dir.setText("")
     assert w.add_paths([str(photos)])
-    qtbot.waitUntil(lambda: not w._add_signals, timeout=20000)
+    qtbot.waitUntil(lambda: not w.queue._tasks, timeout=20000)
     assert w.model.rowCount() == rows + 8  # the 8 photos only: no *_jpg.jpg, nothing from PixTools/
     added = [w.model.data(w.model.index(r, 0)) for r in range(rows, rows + 8)]
     assert all(name.endswith(".png") for name in added)
