@@ -91,8 +91,14 @@ def test_plan_auto_picks_ffdnet_only_on_evidence_of_noise():
 
     from pixtools_desktop.core.settings import Settings
     from pixtools_desktop.ml.noise_level import NoiseEstimate
-    from pixtools_desktop.ml.policy import (CHROMA_NOISE, TEXTURE_MAX, TEXTURE_STRENGTH, DenoiseRequest, plan,
-                                            request_from_params)
+    from pixtools_desktop.ml.policy import (
+        CHROMA_NOISE,
+        TEXTURE_MAX,
+        TEXTURE_STRENGTH,
+        DenoiseRequest,
+        plan,
+        request_from_params,
+    )
 
     def est(s, chroma):
         return NoiseEstimate(s, np.full((1, 1), s, np.float32), 64, chroma)
@@ -117,7 +123,12 @@ def test_plan_clean_rule_and_dncnn_ramp():
     import numpy as np
 
     from pixtools_desktop.ml.noise_level import CLEAN_SIGMA, NoiseEstimate
-    from pixtools_desktop.ml.policy import RAMP_FULL, DenoiseRequest, dncnn_strength, plan
+    from pixtools_desktop.ml.policy import (
+        RAMP_FULL,
+        DenoiseRequest,
+        dncnn_strength,
+        plan,
+    )
 
     def est(s):
         return NoiseEstimate(s, np.full((1, 1), s, np.float32), 64)
