@@ -16,7 +16,8 @@ Methods: ``input`` (no denoise), DnCNN (CDnCNN-B) ``dn-default``,
 ``dn-fast``, ``dn-max`` without (plain, as the API) and with auto strength
 (``+auto``: the desktop's noise estimate, the clean rule and the strength
 ramp), FFDNet ``ffd-auto`` (estimated sigma, global), ``ffd-local``
-(estimated local map), ``ffd-true`` (the true sigma / map; for camera noise
+(estimated local map), ``auto`` (the desktop default, ``model="auto"``: FFDNet
+with the local map where colour noise shows, else DnCNN +auto), ``ffd-true`` (the true sigma / map; for camera noise
 the std of the actual noise), and OpenCV's non-local means with ``h`` set
 from the same estimate (``nlm``, the classical peer; skipped without
 opencv-python-headless). Mean PSNR / SSIM (luma SSIM, 7x7 Gaussian) over the
@@ -40,7 +41,7 @@ from _common import WEIGHTS, load_set, psnr, settings, table  # noqa: F401  (WEI
 
 CONDITIONS = ("cam-low", "cam-high", "white15", "white25", "white50", "vary8-40", "clean")
 METHODS = ("input", "dn-default", "dn-default+auto", "dn-fast", "dn-fast+auto", "dn-max", "dn-max+auto",
-           "ffd-auto", "ffd-local", "ffd-true", "nlm")
+           "ffd-auto", "ffd-local", "ffd-true", "auto", "nlm")
 # A typical camera-to-linear-sRGB matrix (rows sum to 1): camera RGB = inverse(CCM) @ sRGB linear.
 CCM = np.array([[1.62, -0.49, -0.13], [-0.21, 1.48, -0.27], [0.02, -0.55, 1.53]])
 
@@ -127,6 +128,8 @@ def run_method(method: str, y: np.ndarray, true_sigma, threads: int) -> np.ndarr
         return d.denoise_array(y, request=DenoiseRequest(model="ffdnet"))
     if method == "ffd-local":
         return d.denoise_array(y, request=DenoiseRequest(model="ffdnet", noise_map="local"))
+    if method == "auto":  # the desktop default: model "auto" (FFDNet local map or guarded DnCNN)
+        return d.denoise_array(y, request=DenoiseRequest(model="auto", noise_map="local"))
     if method == "ffd-true":
         return _ffd_true(d, y, true_sigma)
     if method == "nlm":

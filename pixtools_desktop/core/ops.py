@@ -190,7 +190,7 @@ def parse_operation_params(
 
 DENOISE_FORMATS = ("png", "tiff", "jpg", "webp", "avif")
 DENOISE_MODES = ("default", "fast", "max")
-DENOISE_MODELS = ("dncnn", "ffdnet")
+DENOISE_MODELS = ("auto", "dncnn", "ffdnet")
 DENOISE_NOISE_MAPS = ("global", "local")
 DENOISE_MAX_SIGMA = 75
 # Every desktop-only denoise option: the API profile drops them in validation (as upstream ignores

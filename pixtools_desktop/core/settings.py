@@ -75,7 +75,7 @@ class Settings:
     denoise_strength: float = 1.0
     denoise_tile: int = 0  # 0: chosen from the memory budget
     # denoise (ml, issue 14): the model a desktop denoise uses when the job does not name one
-    denoise_model: str = "dncnn"  # dncnn / ffdnet
+    denoise_model: str = "auto"  # auto / dncnn / ffdnet (auto: README "Denoising real photos")
     # --- ui
     theme: str = "light"
     notifications: bool = True

@@ -199,7 +199,8 @@ class Denoiser:
         if request is not None:
             from pixtools_desktop.ml.noise_level import estimate_noise
 
-            plan = make_plan(request, estimate_noise(a))
+            ffd = self.ffd_color_path if a.shape[2] == 3 else (self.ffd_gray_path or self.ffd_color_path)
+            plan = make_plan(request, estimate_noise(a), ffdnet_available=ffd is not None)
             if plan.kept or plan.strength <= 0.0:
                 if progress is not None:
                     progress(1.0)

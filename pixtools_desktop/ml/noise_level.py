@@ -47,10 +47,12 @@ class NoiseEstimate:
     sigma: float
     block_map: np.ndarray
     block: int
+    chroma: float | None = None  # fine-scale colour noise (see :func:`chroma_noise`); None for grey images
 
     def to_json(self) -> dict:  # what the job's result records
         return {
             "sigma": round(self.sigma, 2),
+            "chroma": None if self.chroma is None else round(self.chroma, 2),
             "block": self.block,
             "map_min": round(float(self.block_map.min()), 2) if self.block_map.size else None,
             "map_max": round(float(self.block_map.max()), 2) if self.block_map.size else None,
@@ -118,7 +120,12 @@ def _clip_free(planes: list[np.ndarray], lo: float, hi: float) -> np.ndarray:
 
 
 def estimate_noise(
-    arr: np.ndarray, *, block: int = BLOCK, edge_fraction: float = EDGE_FRACTION, quantile: float = QUANTILE
+    arr: np.ndarray,
+    *,
+    block: int = BLOCK,
+    edge_fraction: float = EDGE_FRACTION,
+    quantile: float = QUANTILE,
+    with_chroma: bool = True,
 ) -> NoiseEstimate:
     """Estimate the noise std of an image (H, W[, C]): uint8, uint16 or float in [0, 1].
 
@@ -129,7 +136,8 @@ def estimate_noise(
     (measured on the sigma 8->40 benchmark: the lowest gave 30.66 dB with
     FFDNet, the second lowest 31.22, DnCNN-B 31.49). Pixels
     next to clipped values (0 or 255: noise clipped away) are left out.
-    Colour channels are estimated together (their mean). Images smaller than
+    Colour channels are estimated together (their mean); a colour image also
+    gets :func:`chroma_noise` (``with_chroma``). Images smaller than
     3x3 have no interior and read as 0.
     """
     planes = _channels255(arr)
@@ -165,7 +173,39 @@ def estimate_noise(
     quads = np.sort(pad.reshape(ny, 2, nx, 2).transpose(0, 2, 1, 3).reshape(ny, nx, 4), axis=2)
     bmap = quads[:, :, 1] * _MIN4_BIAS  # a border block with one measurable sub-block: inf -> global
     bmap[~np.isfinite(bmap)] = sigma  # blocks with nothing to measure take the global value
-    return NoiseEstimate(sigma, bmap.astype(np.float32), block)
+    chroma = chroma_noise(planes) if c == 3 and with_chroma else None
+    return NoiseEstimate(sigma, bmap.astype(np.float32), block, chroma)
+
+
+def chroma_noise(planes: list[np.ndarray]) -> float:
+    """Fine-scale colour noise: the estimate on R-G and B-G of the 2x2-averaged image (0..255 units).
+
+    Why: the global estimate cannot tell fine texture from noise (clean, textured
+    crops read 5-9), but natural texture is almost all luminance, while sensor
+    noise that went through a camera's colour matrix (or any per-channel noise)
+    is strongly coloured. At half resolution (so JPEG's 4:2:0 chroma and the
+    demosaic's pixel-scale correlation are averaged away) the colour-difference
+    planes read 0.19-1.37 on the clean 256 px centre crops of all 92 Kodak24 and
+    CBSD68 images, and 2.0-5.7 on 88 of them with the benchmark's low camera
+    noise (a=0.004, JPEG q90; the other 4: 0.84-1.68). White noise of std s
+    per channel reads about 0.71 s. A grey image has no colour to read.
+    Cost: a quarter-size estimate, about 0.02 s/MP (16 MP: 2.35 s instead of 2.09 s, shared box).
+    """
+    r, g, b = planes[:3]
+    h, w = r.shape[0] // 2 * 2, r.shape[1] // 2 * 2
+    if h < 6 or w < 6:
+        return 0.0
+
+    def half(p: np.ndarray) -> np.ndarray:
+        return (p[:h:2, :w:2] + p[1:h:2, :w:2] + p[:h:2, 1:w:2] + p[1:h:2, 1:w:2]) * np.float32(0.25)
+
+    hr, hg, hb = half(r), half(g), half(b)
+    # Centred on 127.5 in 0..255 units (float input is 0..1): differences beyond +-127.5 - strongly
+    # saturated colour, where texture itself is chromatic and a channel is often clipped - fall outside
+    # 0..255 and are left out like clipped pixels (measured: without that, a saturated clean crop,
+    # CBSD68 291000, reads 1.73 instead of 1.37).
+    diff = np.stack([(hr - hg) / 255.0 + 0.5, (hb - hg) / 255.0 + 0.5], axis=-1).astype(np.float32)
+    return estimate_noise(diff, with_chroma=False).sigma
 
 
 def sigma_map(estimate: NoiseEstimate, height: int, width: int, scale: float = 1.0) -> np.ndarray:

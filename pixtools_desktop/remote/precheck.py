@@ -26,6 +26,8 @@ _DESKTOP_DENOISE_OPTIONS = DENOISE_DESKTOP_OPTIONS
 # that asks for nothing the server would not do is sent without them.
 _SERVER_EQUIVALENT = {"format": "png", "mode": "default", "strength": 1.0, "model": "dncnn", "sigma": "auto",
                       "noise_map": "global", "force": False}
+# model "auto" (the desktop default) lets the backend choose: a PixTools server's choice is CDnCNN-B.
+_SERVER_CHOICES = {"model": "auto"}
 
 
 def _without_server_defaults(params: dict) -> dict:
@@ -33,7 +35,8 @@ def _without_server_defaults(params: dict) -> dict:
     if not isinstance(denoise, dict):
         return params
     kept = {k: v for k, v in denoise.items()
-            if not (k in _SERVER_EQUIVALENT and v == _SERVER_EQUIVALENT[k] and type(v) is type(_SERVER_EQUIVALENT[k]))}
+            if not (k in _SERVER_EQUIVALENT and v == _SERVER_EQUIVALENT[k] and type(v) is type(_SERVER_EQUIVALENT[k]))
+            and not (isinstance(v, str) and _SERVER_CHOICES.get(k) == v)}
     if isinstance(denoise.get("strength"), int | float) and float(denoise["strength"]) == 1.0:
         kept.pop("strength", None)
     return {**params, "denoise": kept}

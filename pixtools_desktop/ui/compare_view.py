@@ -252,6 +252,7 @@ class DenoiseNudge(QFrame):
         self.summary.setAccessibleName("Noise estimate")
         lay.addWidget(self.summary, 2)
         self.model = QComboBox()
+        self.model.addItem("Auto", "auto")
         self.model.addItem("FFDNet", "ffdnet")
         self.model.addItem("DnCNN", "dncnn")
         self.model.setCurrentIndex(max(0, self.model.findData(info.get("model") or params.get("model") or "ffdnet")))

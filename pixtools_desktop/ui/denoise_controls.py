@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from pixtools_desktop.core.ops import DENOISE_FORMATS, DENOISE_MAX_SIGMA, DENOISE_MODES
 from pixtools_desktop.core.settings import Settings
 
-MODEL_LABELS = {"dncnn": "DnCNN (blind)", "ffdnet": "FFDNet (noise level)"}
+MODEL_LABELS = {"auto": "Auto (picks per photo)", "dncnn": "DnCNN (blind)", "ffdnet": "FFDNet (noise level)"}
 NOISE_MAP_LABELS = {"global": "One level (whole photo)", "local": "Per area (varies)"}
 
 

@@ -404,7 +404,7 @@ class OperationsPanel(QFrame):
             if "quality" not in a and b.get("quality") == 80:
                 b.pop("quality", None)
             if op == "denoise":
-                for k, default in (("mode", "default"), ("strength", 1.0), ("format", "png"), ("model", "dncnn"), ("sigma", "auto"),
+                for k, default in (("mode", "default"), ("strength", 1.0), ("format", "png"), ("model", "auto"), ("sigma", "auto"),
                                    ("noise_map", "global")):
                     if a.get(k, default) == b.get(k, default):
                         a.pop(k, None)

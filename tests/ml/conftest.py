@@ -84,3 +84,21 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def to_u8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
+
+
+def camera_noise(clean: np.ndarray, a: float, b: float, seed: int) -> np.ndarray:
+    """Camera-like noise as in benchmarks/denoise_realistic.py: Poisson-Gaussian in camera RGB, JPEG q90 4:2:0."""
+    import io
+
+    from PIL import Image
+
+    ccm = np.array([[1.62, -0.49, -0.13], [-0.21, 1.48, -0.27], [0.02, -0.55, 1.53]])
+    x = clean / 255.0
+    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    cam = np.clip(lin @ np.linalg.inv(ccm).T, 0, 1)
+    cam = cam + np.random.default_rng(seed).standard_normal(cam.shape) * np.sqrt(a * cam + b)
+    out = np.clip(cam @ ccm.T, 0, 1)
+    out = np.where(out <= 0.0031308, 12.92 * out, 1.055 * np.power(out, 1 / 2.4) - 0.055)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=90, subsampling=2)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))

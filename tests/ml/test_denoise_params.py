@@ -23,7 +23,7 @@ def test_desktop_accepts_the_new_params():
 @pytest.mark.parametrize(
     "bad,needle",
     [
-        ({"model": "bm3d"}, "model must be one of dncnn/ffdnet"),
+        ({"model": "bm3d"}, "model must be one of auto/dncnn/ffdnet"),
         ({"sigma": 76}, "sigma must be \"auto\" or a number 0..75"),
         ({"sigma": -1}, "sigma must be"),
         ({"sigma": "lots"}, "sigma must be"),
@@ -56,13 +56,23 @@ def test_remote_precheck_refuses_each_desktop_param(tmp_path):
 
     photo = tmp_path / "p.png"
     Image.new("RGB", (8, 8), "red").save(photo)
-    for key, value in (("model", "ffdnet"), ("sigma", 10.0), ("noise_map", "local"), ("force", True), ("sigma", "auto")):
+    for key, value in (("model", "ffdnet"), ("model", "dncnn"), ("sigma", 10.0), ("noise_map", "local"), ("force", True)):
         job = Job(id="j", input_path=str(photo), operations=["denoise"], params={"denoise": {key: value}},
                   options=OutputOptions())
+        if (key, value) == ("model", "dncnn"):  # what the server does anyway: sent without it
+            assert prepare_upload(job).params.get("denoise", {}) == {}
+            continue
         with pytest.raises(JobError, match=f"Denoise {key} is a desktop-only option"):
             prepare_upload(job)
     plain = Job(id="j", input_path=str(photo), operations=["denoise"], params={}, options=OutputOptions())
     assert prepare_upload(plain).operations == ["denoise"]
+    # The window's Denoise preset (model "auto", sigma "auto"): the server's own choice, sent without extras.
+    from pixtools_desktop.ui.presets import BUILTIN_PRESETS
+
+    preset = next(p for p in BUILTIN_PRESETS if p.name == "Denoise")
+    job = Job(id="j", input_path=str(photo), operations=list(preset.operations), params=preset.params,
+              options=OutputOptions())
+    assert preset.params["denoise"]["model"] == "auto" and prepare_upload(job).params.get("denoise", {}) == {}
 
 
 def test_request_from_params_api_is_plain_and_desktop_defaults_to_auto():
@@ -76,11 +86,49 @@ def test_request_from_params_api_is_plain_and_desktop_defaults_to_auto():
     assert (r.model, r.sigma, r.force, r.auto) == ("dncnn", 9.0, True, False)
 
 
+def test_plan_auto_picks_ffdnet_only_on_evidence_of_noise():
+    import numpy as np
+
+    from pixtools_desktop.core.settings import Settings
+    from pixtools_desktop.ml.noise_level import NoiseEstimate
+    from pixtools_desktop.ml.policy import (
+        CHROMA_NOISE,
+        TEXTURE_MAX,
+        TEXTURE_STRENGTH,
+        DenoiseRequest,
+        plan,
+        request_from_params,
+    )
+
+    def est(s, chroma):
+        return NoiseEstimate(s, np.full((1, 1), s, np.float32), 64, chroma)
+
+    req = request_from_params({}, Settings())
+    assert (req.model, req.noise_map, req.auto) == ("auto", "local", True)  # the desktop default
+    p = plan(req, est(6.5, CHROMA_NOISE + 0.5))  # colour noise: FFDNet with the local map, full strength
+    assert (p.model, p.noise_map, p.strength, p.sigma) == ("ffdnet", "local", 1.0, 6.5)
+    assert "FFDNet" in p.report()["model_choice"]
+    p = plan(req, est(6.5, CHROMA_NOISE - 0.5))  # no colour noise: likely texture, guarded DnCNN
+    assert (p.model, p.strength) == ("dncnn", TEXTURE_STRENGTH)
+    assert "texture" in p.report()["model_choice"]
+    assert plan(req, est(TEXTURE_MAX + 1, 0.5)).model == "ffdnet"  # above anything texture reads
+    assert plan(req, est(1.5, 0.5)).kept  # the clean rule still applies
+    grey = plan(req, est(6.5, None))  # grey: no colour to read, DnCNN's ramp unscaled
+    assert (grey.model, grey.strength) == ("dncnn", 1.0)
+    assert plan(DenoiseRequest(model="auto", sigma=8.0), est(1.0, 0.2)).model == "ffdnet"  # the user's sigma
+    assert plan(req, est(6.5, 5.0), ffdnet_available=False).model == "dncnn"  # no FFDNet weights: DnCNN
+
+
 def test_plan_clean_rule_and_dncnn_ramp():
     import numpy as np
 
     from pixtools_desktop.ml.noise_level import CLEAN_SIGMA, NoiseEstimate
-    from pixtools_desktop.ml.policy import RAMP_FULL, DenoiseRequest, dncnn_strength, plan
+    from pixtools_desktop.ml.policy import (
+        RAMP_FULL,
+        DenoiseRequest,
+        dncnn_strength,
+        plan,
+    )
 
     def est(s):
         return NoiseEstimate(s, np.full((1, 1), s, np.float32), 64)

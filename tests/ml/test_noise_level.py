@@ -52,6 +52,23 @@ def test_flat_noise_reads_true_and_clean_photos_read_low():
     assert min(noisy5) > CLEAN_SIGMA  # light noise is never taken for a clean photo
 
 
+def test_colour_noise_tells_texture_from_camera_noise():
+    """Half-resolution colour noise: white noise reads ~0.71 sigma, clean texture low, camera noise high."""
+    from pixtools_desktop.ml.noise_level import estimate_noise
+    from pixtools_desktop.ml.policy import CHROMA_NOISE
+
+    from .conftest import camera_noise
+
+    flat = np.full((256, 256, 3), 128, np.uint8)
+    assert estimate_noise(with_noise(flat, 10, 1)).chroma == pytest.approx(10 / np.sqrt(2), rel=0.05)
+    assert estimate_noise(flat[:, :, 0]).chroma is None  # grey: nothing to read
+    # CBSD68 0 (101085) and 30 (175032): clean crops the global estimate reads as noise 6.5 / 9.4
+    for i in (0, 30):
+        img = cbsd68(i)[32:288, 112:368]
+        clean, cam = estimate_noise(img), estimate_noise(camera_noise(img, 0.004, 4e-5, seed=i))
+        assert clean.sigma > 5.0 and clean.chroma < CHROMA_NOISE < cam.chroma, (i, clean, cam)
+
+
 def test_inputs_uint16_float_and_grey_agree():
     from pixtools_desktop.ml.noise_level import estimate_noise
 
