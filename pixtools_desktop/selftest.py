@@ -152,13 +152,8 @@ def _find_weights() -> Path | None:
     """The colour weights the app itself would use (settings, env, user folder, bundle)."""
     from pixtools_desktop.core.settings import load_settings
 
-    try:
-        from pixtools_desktop.ml.weights import find_weights
-    except ImportError:  # an older ml layer: look in the bundled folder only
-        from pixtools_desktop.core.paths import bundled_weights_dir
+    from pixtools_desktop.ml.weights import find_weights
 
-        found = sorted(p for p in bundled_weights_dir().glob("*") if p.suffix.lower() in (".mat", ".pth"))
-        return found[0] if found else None
     return find_weights(load_settings())
 
 

@@ -1,27 +1,16 @@
 """The `pixtools` command: no arguments opens the window; sub-commands script the engine.
 
 Each sub-command lives in its own module exposing `register(subparsers)`;
-a module that cannot be imported (an optional part missing from a build)
-simply does not add its command.
+every build ships all of them.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
 from pixtools_desktop import __version__
-
-SUBCOMMAND_MODULES = (
-    "pixtools_desktop.cli.process_cmd",
-    "pixtools_desktop.cli.jobs_cmd",
-    "pixtools_desktop.cli.health_cmd",
-    "pixtools_desktop.cli.models_cmd",
-    "pixtools_desktop.cli.serve_cmd",
-    "pixtools_desktop.cli.settings_cmd",
-)
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true", help="run a headless self-test and print one JSON line")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print warnings to the terminal")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            if exc.name != name:  # the module exists but its own import failed: that is a bug
-                raise
-            continue
+    from pixtools_desktop.cli import health_cmd, jobs_cmd, models_cmd, process_cmd, serve_cmd, settings_cmd
+
+    for module in (process_cmd, jobs_cmd, health_cmd, models_cmd, serve_cmd, settings_cmd):
         module.register(sub)
     return parser
 

@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pixtools_desktop.core.health import health_report
+    from pixtools_desktop.wiring import health_report
 
     report = health_report(args.settings)
     print(json.dumps(report, indent=2))

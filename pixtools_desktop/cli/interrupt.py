@@ -85,13 +85,10 @@ def requeue_held_jobs(store) -> int:
     """Put back every local job this process holds (PROCESSING under our claim)."""
     from pixtools_desktop.core.store.job_store import process_token
 
-    rows = store.query(
-        "SELECT id FROM jobs WHERE status = 'PROCESSING' AND backend = 'local' AND claimed_by = ?",
-        (process_token(),),
-    )
-    for row in rows:
-        store.requeue(row["id"])
-    return len(rows)
+    ids = store.local_ids_held_by(process_token())
+    for job_id in ids:
+        store.requeue(job_id)
+    return len(ids)
 
 
 def _bounded(fn: Callable[[], object], timeout: float) -> None:

@@ -36,11 +36,10 @@ def _find(store, given: str):
     job = store.get(given)
     if job is not None or not given:
         return job, []
-    pattern = given.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = store.query("SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at LIMIT 6", (pattern,))
-    if len(rows) == 1:
-        return store.get(rows[0]["id"]), []
-    return None, [r["id"] for r in rows]
+    ids = store.ids_with_prefix(given, limit=6)
+    if len(ids) == 1:
+        return store.get(ids[0]), []
+    return None, ids
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -85,6 +84,7 @@ def run_retry(args: argparse.Namespace) -> int:
         DatabaseDiskFull,
         raise_if_db_full,
     )
+    from pixtools_desktop import wiring
     from pixtools_desktop.core.runner import LocalRunner
 
     with _store(args) as store:
@@ -96,7 +96,7 @@ def run_retry(args: argparse.Namespace) -> int:
             print(f"{len(superseded)} failed job(s) left as they are: a later run already did the same work")
         if args.no_run or n == 0:
             return 0
-        runner = LocalRunner(store, args.settings)
+        runner = LocalRunner(store, args.settings, denoiser_factory=wiring.denoiser_factory)
         runner.start()
         try:
             while not runner.wait_idle(timeout=0.5):

@@ -178,9 +178,11 @@ class LocalBatchBackend:
         self.finish_hooks.append(hook)
 
     def run_batch(self, plan, *, show_progress: bool) -> list[Job]:
+        from pixtools_desktop import wiring
         from pixtools_desktop.core.runner import LocalRunner
 
-        runner = LocalRunner(self.store, self.settings, batch_ids={plan.batch_id})
+        runner = LocalRunner(self.store, self.settings, batch_ids={plan.batch_id},
+                             denoiser_factory=wiring.denoiser_factory)
         return run_batch_on(runner, self.store, plan, self.finish_hooks, show_progress=show_progress)
 
 

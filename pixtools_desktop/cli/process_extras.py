@@ -1,8 +1,8 @@
-"""Extension points of `pixtools process` for the optional layers.
+"""The cloud and remote parts of `pixtools process`, in one list.
 
-The cloud sinks (`--upload`, `--webhook`) and the remote backend
-(`--backend URL`) live in their own packages; each may provide a
-`cli_hooks` module with any of:
+The cloud sinks (`--upload`, `--webhook`, cli/cloud_hooks.py) and the remote
+backend (`--backend URL`, cli/remote_hooks.py) each add to the command through
+a hook module with any of:
 - `add_arguments(parser)`                      add its flags
 - `make_backend(args, store, settings)`        return a batch backend, or None
 - `attach(args, backend, store, settings)`     e.g. add finish hooks to the backend
@@ -12,21 +12,15 @@ The cloud sinks (`--upload`, `--webhook`) and the remote backend
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-HOOK_MODULES = ("pixtools_desktop.cloud.cli_hooks", "pixtools_desktop.remote.cli_hooks")
+from pixtools_desktop.cli import cloud_hooks, remote_hooks
+
+HOOKS: tuple[ModuleType, ...] = (cloud_hooks, remote_hooks)
 
 
-def _modules() -> list[ModuleType]:
-    mods = []
-    for name in HOOK_MODULES:
-        try:
-            mods.append(importlib.import_module(name))
-        except ImportError as exc:
-            if exc.name != name and not name.startswith(str(exc.name)):
-                raise
-    return mods
+def _modules() -> tuple[ModuleType, ...]:
+    return HOOKS
 
 
 def add_arguments(parser) -> None:

@@ -6,7 +6,7 @@
 - `outbox` + `webhooks` + `breakers`: each announcement becomes a row of the
   `webhook_outbox` table, delivered through a per-host pybreaker circuit
   breaker with exponential backoff.
-- `service.SinkService` runs both workers (GUI and CLI); `cli_hooks` wires the
+- `service.SinkService` runs both workers (GUI and CLI); `cli/cloud_hooks.py` wires the
   `pixtools process` flags; `health` reports S3 and breaker states; `links`
   gives the window presigned links for a job.
 

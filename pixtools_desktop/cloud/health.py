@@ -1,4 +1,4 @@
-"""Health of the cloud sinks, registered into `pixtools_desktop.core.health` at import.
+"""Health of the cloud sinks, one of the checks `pixtools_desktop.wiring` passes to `core.health`.
 
 "s3": "ok" after a `head_bucket`, "unreachable: …" or "error: …" otherwise,
 "not configured" when S3 is off. "webhook:<host>": each breaker's state
@@ -38,5 +38,3 @@ def check_webhooks(settings: Settings) -> dict[str, str]:
 def check_cloud(settings: Settings) -> dict[str, str]:
     return {**check_s3(settings), **check_webhooks(settings)}
 
-
-health.register_check(check_cloud)

@@ -160,8 +160,7 @@ def _mark_delivered(store: JobStore, row: OutboxRow, status: int) -> None:
         conn.execute("UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, "
                      "last_error = NULL, claimed_by = NULL, delivered_at = ?, updated_at = ? WHERE id = ?",
                      (status, ts, ts, row.id))
-        conn.execute("UPDATE jobs SET status = 'COMPLETED', updated_at = ? WHERE id = ? "
-                     "AND status = 'COMPLETED_WEBHOOK_FAILED'", (ts, row.job_id))
+        store.clear_webhook_failed(row.job_id, conn=conn)
     set_note(store, row.job_id, NOTE, None)
 
 

@@ -46,17 +46,7 @@ class Denoiser(Protocol):
 
 
 DenoiserFactory = Callable[[Settings], Denoiser]
-
-
-def default_denoiser_factory(settings: Settings) -> Denoiser:
-    """Import the model layer only when a denoise actually runs (torch is heavy)."""
-    try:
-        from pixtools_desktop.ml import get_denoiser
-    except ImportError as exc:  # torch missing from this install
-        raise ModelUnavailableError(
-            f"The denoise model cannot run: PyTorch is not installed ({exc}). Reinstall PixTools with its ML extras."
-        ) from exc
-    return get_denoiser(settings)
+"""Given by the caller (`pixtools_desktop.wiring.denoiser_factory`): core does not import ml."""
 
 
 @dataclass
@@ -128,17 +118,15 @@ def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict, settings: S
     """Denoise one image; (image, what was done for the result's ``info``).
 
     The API profile runs plain CDnCNN-B as upstream; the desktop estimates the
-    noise and follows ``ml.policy`` (model, sigma, clean photos kept).
+    noise and follows ``ml.policy`` (model, sigma, clean photos kept), inside
+    the ml Denoiser's ``run_params``.
     """
     progress = lambda f: step_progress(0.9 * f)  # noqa: E731
-    run_image = getattr(denoiser, "run_image", None)
-    if run_image is None:  # a stand-in denoiser (tests): the plain protocol
+    run_params = getattr(denoiser, "run_params", None)
+    if run_params is None:  # a stand-in denoiser (tests): the plain protocol
         return denoiser.denoise_image(image, progress=progress, cancelled=ctx.cancelled), None
-    from pixtools_desktop.ml.policy import request_from_params  # torch-free
-
     api = getattr(job.options, "profile", "desktop") == "api"
-    request = request_from_params(params, settings, api=api)
-    return run_image(image, request, progress=progress, cancelled=ctx.cancelled)
+    return run_params(image, params, settings, api=api, progress=progress, cancelled=ctx.cancelled)
 
 
 def run_job(job: Job, ctx: EngineContext) -> JobResult:

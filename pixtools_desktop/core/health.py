@@ -2,15 +2,16 @@
 
 Each dependency reports "ok", a failure word ("unreachable", "error", ...),
 or "not configured" — an optional part that is off is not a failure.
-Other layers (cloud sinks, remote backend, model) register checks here so the
-CLI and the window show one report.
+The checks of higher layers (model, cloud sinks, remote backend) are passed
+in by the caller (`pixtools_desktop.wiring.health_report` lists them), so the
+CLI and the window show one report and core imports none of them.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from pixtools_desktop.core.settings import Settings
 
@@ -20,12 +21,6 @@ HEALTHY_WORDS = {OK, NOT_CONFIGURED, "closed"}  # "closed": a webhook circuit br
 MIN_FREE_BYTES = 500 * 1024 * 1024
 
 HealthCheck = Callable[[Settings], dict[str, str]]
-_extra_checks: list[HealthCheck] = []
-
-
-def register_check(check: HealthCheck) -> None:
-    if check not in _extra_checks:
-        _extra_checks.append(check)
 
 
 def check_database(settings: Settings) -> dict[str, str]:
@@ -49,32 +44,10 @@ def check_disk(settings: Settings) -> dict[str, str]:
     return {"disk": word}
 
 
-def check_model(settings: Settings) -> dict[str, str]:
-    try:
-        from pixtools_desktop.ml import model_health
-    except ImportError:
-        return {"model": "missing: the ML layer is not installed"}
-    info = model_health(settings)
-    status = info.get("status", "error")
-    if status == "ok":
-        return {"model": OK}
-    if status == "missing":  # denoise is optional: no weights is "not configured", not a failure
-        return {"model": f"{NOT_CONFIGURED} (run: pixtools models download)"}
-    return {"model": f"{status}: {info.get('detail', '')}".strip()}
-
-
-def _load_plugins() -> None:
-    for module in ("pixtools_desktop.cloud.health", "pixtools_desktop.remote.health"):
-        try:
-            __import__(module)
-        except ImportError:
-            pass
-
-
-def health_report(settings: Settings) -> dict:
-    _load_plugins()
+def health_report(settings: Settings, checks: Sequence[HealthCheck] = ()) -> dict:
+    """The database and disk checks, then ``checks`` (the higher layers'), as one report."""
     deps: dict[str, str] = {}
-    for check in (check_database, check_disk, check_model, *_extra_checks):
+    for check in (check_database, check_disk, *checks):
         try:
             deps.update(check(settings))
         except Exception as exc:  # noqa: BLE001 - a broken check is itself a finding

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 DESKTOP_NAME = "desktop"
 API_NAME = "api"
 API_SIZE_CAP = (1920, 1080)  # upstream's max_image_width / max_image_height
+API_MAX_UPLOAD_MB = 10  # upstream's upload limit: `serve`'s default and the remote precheck's
 
 
 @dataclass(frozen=True)

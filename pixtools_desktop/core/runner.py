@@ -3,7 +3,9 @@
 Standard ops run on `workers` threads (or, with `isolate_jobs`, each thread
 drives a worker process); jobs that need the model go to one dedicated model
 thread, where the denoiser is loaded lazily by `denoiser_factory` the first
-time a denoise runs (torch lives in that thread only). Workers claim jobs
+time a denoise runs (torch lives in that thread only; the caller passes the
+factory, `pixtools_desktop.wiring.denoiser_factory`, as core does not import
+ml; without one a denoise job fails). Workers claim jobs
 from the store, so the store stays the truth and several processes can share
 one database. Events go to plain listeners from worker threads (see
 `core.backend`); the window adapts them to Qt signals in `ui/bridge.py`.
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pixtools_desktop.core.backend import JobEvents, JobListener, remove_jobs, retry_jobs
-from pixtools_desktop.core.engine import default_denoiser_factory, run_job
+from pixtools_desktop.core.engine import DenoiserFactory, run_job
 from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.settings import Settings
@@ -50,7 +52,7 @@ class LocalRunner:
         *,
         workers: int | None = None,
         batch_ids: set[str] | None = None,
-        denoiser_factory=default_denoiser_factory,
+        denoiser_factory: DenoiserFactory | None = None,
     ) -> None:
         self.store = store
         self.settings = settings

@@ -3,7 +3,7 @@
 One flat dataclass so every front end (window, CLI, server) reads the same
 values. Secrets are *not* settings: S3 credentials come from boto3's own
 chain or a named profile, API keys and webhook secrets from the environment
-or the OS keyring-free `secrets.json` (mode 0600) — never the job database.
+or `remote_keys.json` (mode 0600, API keys per server URL) — never the job database.
 """
 
 from __future__ import annotations

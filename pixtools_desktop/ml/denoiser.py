@@ -17,7 +17,7 @@ import numpy as np
 
 from pixtools_desktop.core.errors import ModelUnavailableError, UnsupportedImageError
 from pixtools_desktop.ml import weights as W
-from pixtools_desktop.ml.policy import DenoiseRequest, Plan
+from pixtools_desktop.ml.policy import DenoiseRequest, Plan, request_from_params
 from pixtools_desktop.ml.policy import plan as make_plan
 
 MODES = ("default", "fast", "max")
@@ -290,6 +290,20 @@ class Denoiser:
         carry transparency) and come back in that mode.
         """
         return self.run_image(image, request, progress=progress, cancelled=cancelled)[0]
+
+    def run_params(
+        self,
+        image,
+        params: dict,
+        settings=None,
+        *,
+        api: bool = False,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[Any, dict | None]:
+        """`run_image` for a job's denoise params (what core's engine calls; the policy stays in ml)."""
+        return self.run_image(image, request_from_params(params, settings, api=api), progress=progress,
+                              cancelled=cancelled)
 
     def run_image(
         self,

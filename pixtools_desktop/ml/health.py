@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from pixtools_desktop.core.health import NOT_CONFIGURED, OK
+from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.ml import weights as W
+
+
+def check_model(settings: Settings) -> dict[str, str]:
+    """The model's line in the health report (core.health's shape)."""
+    info = model_health(settings)
+    status = info.get("status", "error")
+    if status == "ok":
+        return {"model": OK}
+    if status == "missing":  # denoise is optional: no weights is "not configured", not a failure
+        return {"model": f"{NOT_CONFIGURED} (run: pixtools models download)"}
+    return {"model": f"{status}: {info.get('detail', '')}".strip()}
 
 
 def model_health(settings=None) -> dict:

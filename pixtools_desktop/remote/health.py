@@ -1,12 +1,11 @@
 """The remote server's health in the app's health report: {"remote": "ok" | "not configured" | "unhealthy: …"}.
 
-Registered with core.health when this module is imported (core.health loads
-it as a plugin). Only checked when the app is set to use the remote backend.
+One of the checks `pixtools_desktop.wiring` passes to core.health. Only checked when the app is set to use the remote backend.
 """
 
 from __future__ import annotations
 
-from pixtools_desktop.core.health import NOT_CONFIGURED, OK, register_check
+from pixtools_desktop.core.health import NOT_CONFIGURED, OK
 from pixtools_desktop.core.settings import Settings
 
 
@@ -45,5 +44,3 @@ def check_remote(settings: Settings) -> dict[str, str]:
         return {"remote": f"unhealthy: {exc}"}
     return {"remote": probe(url, resolve_api_key(url))}
 
-
-register_check(check_remote)

@@ -16,10 +16,10 @@ from pathlib import Path
 from pixtools_desktop.core.errors import ErrorCode, JobError, ValidationError
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.ops import DENOISE_DESKTOP_OPTIONS, api_params_for_desktop_job, validate_request
-from pixtools_desktop.core.profile import API
-from pixtools_desktop.remote.sniff import describe, sniff_file
+from pixtools_desktop.core.profile import API, API_MAX_UPLOAD_MB
+from pixtools_desktop.core.sniff import describe, sniff_file
 
-API_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+API_MAX_UPLOAD_BYTES = API_MAX_UPLOAD_MB * 1024 * 1024
 _DESKTOP_DENOISE_OPTIONS = DENOISE_DESKTOP_OPTIONS
 # Desktop denoise extras at the values a PixTools server applies anyway (plain
 # CDnCNN-B, written as PNG): the window's Denoise preset names them, and a job

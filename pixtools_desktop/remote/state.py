@@ -46,16 +46,15 @@ def ensure_rows(store: JobStore, base_url: str) -> None:
     """Give every unfinished job of this backend a row (also heals a crash between insert and row)."""
     now = time.time()
     with store.transaction() as conn:
-        sql = (
-            "SELECT id, remote_job_id FROM jobs WHERE backend = ? AND status IN ('PENDING','PROCESSING') "
-            "AND id NOT IN (SELECT job_id FROM remote_jobs)"
-        )
-        for row in conn.execute(sql, (base_url,)).fetchall():
-            phase = POLL if row["remote_job_id"] else SUBMIT
+        have = {r["job_id"] for r in conn.execute("SELECT job_id FROM remote_jobs").fetchall()}
+        for job_id, remote_job_id in store.unfinished_on_backend(base_url, conn=conn):
+            if job_id in have:
+                continue
+            phase = POLL if remote_job_id else SUBMIT
             conn.execute(
                 "INSERT OR IGNORE INTO remote_jobs (job_id, base_url, idempotency_key, phase, next_at, updated_at)"
                 " VALUES (?,?,?,?,?,?)",
-                (row["id"], base_url, idempotency_key_for(row["id"]), phase, 0, now),
+                (job_id, base_url, idempotency_key_for(job_id), phase, 0, now),
             )
 
 
@@ -157,20 +156,9 @@ def rekey(store: JobStore, job_id: str) -> None:
 
 def mark_processing(store: JobStore, job_id: str) -> None:
     """PENDING -> PROCESSING when the upload starts (the store's `complete` expects PROCESSING)."""
-    from pixtools_desktop.core.store.job_store import utcnow
-
-    ts = utcnow()
-    with store.transaction() as conn:
-        conn.execute(
-            "UPDATE jobs SET status = 'PROCESSING', attempts = attempts + 1, started_at = COALESCE(started_at, ?), "
-            "updated_at = ? WHERE id = ? AND status = 'PENDING'",
-            (ts, ts, job_id),
-        )
+    store.mark_started(job_id)
 
 
 def adopt_into_backend(store: JobStore, job_ids: list[str], base_url: str) -> None:
     """Hand not-yet-started jobs (e.g. adopted from an earlier local run) to this backend."""
-    with store.transaction() as conn:
-        for job_id in job_ids:
-            conn.execute("UPDATE jobs SET backend = ? WHERE id = ? AND status = 'PENDING' AND remote_job_id IS NULL",
-                         (base_url, job_id))
+    store.assign_backend(job_ids, base_url)

@@ -33,7 +33,7 @@ from pixtools_desktop.core.ops import (
 )
 from pixtools_desktop.core.profile import api_profile
 from pixtools_desktop.core.settings import Settings
-from pixtools_desktop.remote.sniff import ACCEPTED_MIME_TYPES, MIME_TO_EXT, describe, sniff_stream
+from pixtools_desktop.core.sniff import ACCEPTED_MIME_TYPES, MIME_TO_EXT, describe, sniff_stream
 from pixtools_desktop.server.config import ServerConfig
 from pixtools_desktop.server.middleware import RequestIdMiddleware, UploadLimitMiddleware
 from pixtools_desktop.server.service import ServeService

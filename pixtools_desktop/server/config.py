@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pixtools_desktop.cloud.config import RetryPolicy
+from pixtools_desktop.core.profile import API_MAX_UPLOAD_MB
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_UPLOAD_MB = 10
+DEFAULT_MAX_UPLOAD_MB = API_MAX_UPLOAD_MB
 URL_TTL_S = 86_400  # presigned URLs live 24 h upstream
 RETENTION_S = 86_400  # jobs are deleted 24 h after creation upstream
 IDEMPOTENCY_TTL_S = 86_400

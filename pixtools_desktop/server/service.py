@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pixtools_desktop.cloud import outbox, sealed
-from pixtools_desktop.core.engine import default_denoiser_factory
+from pixtools_desktop import wiring
 from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwritePolicy
 from pixtools_desktop.core.logs import log_context, redact
 from pixtools_desktop.core.ops import OperationRequest
@@ -81,7 +81,7 @@ def display_base(filename: str | None) -> str:
 class ServeService:
     """Everything `pixtools serve` does besides HTTP."""
 
-    def __init__(self, config: ServerConfig, settings: Settings, *, denoiser_factory=default_denoiser_factory) -> None:
+    def __init__(self, config: ServerConfig, settings: Settings, *, denoiser_factory=wiring.denoiser_factory) -> None:
         self.config = config
         self.settings = settings
         config.data_dir.mkdir(parents=True, exist_ok=True)

@@ -20,13 +20,13 @@ Optional settings pages. The settings dialog imports, if importable,
 and the returned widget has ``apply(settings: Settings) -> None``, which
 writes the page's values into the Settings object when the user presses OK
 (the dialog then saves the settings file once). A page must not store
-secrets in Settings (they go to the environment or secrets.json). A page
-that fails to import or build is skipped and logged, never fatal.
+secrets in Settings (API keys go to the environment or remote_keys.json). A
+page that fails to build is skipped and logged, never fatal.
 
 Backend. ``backend_factory.make_backend(store, settings)`` returns the
 window's backend: ``settings.backend == "remote"`` tries
 ``pixtools_desktop.remote.backend.RemoteBackend(store, settings)``; anything
-else (or a build without the remote layer) gets the core `LocalRunner`. Both
+else (or no server URL) gets the core `LocalRunner`. Both
 implement ``core.backend.Backend``; the window only uses that protocol plus
 the store.
 
@@ -63,15 +63,12 @@ def result_links(job: Any, store: Any = None) -> list[tuple[str, str]]:
     """(label, url) pairs for a finished job: S3 uploads and any URL the job carries."""
     links: list[tuple[str, str]] = []
     if store is not None:
+        from pixtools_desktop.cloud.links import job_links
+
         try:
-            from pixtools_desktop.cloud.links import job_links
-        except ImportError:
-            job_links = None
-        if job_links is not None:
-            try:
-                links.extend((str(a), str(b)) for a, b in job_links(store, job.id))
-            except Exception:  # noqa: BLE001 - a broken link lookup must not break the card
-                log.exception("job_links failed")
+            links.extend((str(a), str(b)) for a, b in job_links(store, job.id))
+        except Exception:  # noqa: BLE001 - a broken link lookup must not break the card
+            log.exception("job_links failed")
     meta = getattr(job, "metadata", None)
     if isinstance(meta, dict):
         for key in ("uploads", "url", "urls", "s3"):

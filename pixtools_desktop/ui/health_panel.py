@@ -14,7 +14,7 @@ from pixtools_desktop.ui.tasks import start_task
 
 
 def _report(settings: Settings) -> dict:
-    from pixtools_desktop.core.health import health_report
+    from pixtools_desktop.wiring import health_report
 
     return health_report(settings)
 

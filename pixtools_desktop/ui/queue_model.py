@@ -43,9 +43,6 @@ STATUS_TEXT = {
 
 FAILED_MARK = "\u26a0"  # a failed row reads differently from a waiting one, not only by colour
 
-_SELECT = "SELECT id, input_path, operations, status, progress, error_message FROM jobs"
-
-
 class _Row:
     __slots__ = ("id", "path", "name", "ops", "status", "progress", "error")
 
@@ -100,7 +97,7 @@ class QueueModel(QAbstractTableModel):
     # ------------------------------------------------------------ loading
     def reload(self) -> None:
         """Full load (start-up only; later changes are incremental)."""
-        rows = self.store.query(_SELECT + " ORDER BY created_at, seq")
+        rows = self.store.queue_rows()
         self.beginResetModel()
         self._rows = [_row_from_db(r) for r in rows]
         self._rebuild_index()
@@ -181,7 +178,7 @@ class QueueModel(QAbstractTableModel):
         ids = list(ids)
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            rows = self.store.query(_SELECT + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            rows = self.store.queue_rows(chunk)
             for r in rows:
                 self.queue_update(r["id"], status=r["status"], progress=r["progress"], error=r["error_message"] or "")
 

@@ -10,7 +10,6 @@ edits the Settings object it was given; the window saves it.
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from PySide6.QtCore import QThreadPool, Signal
@@ -38,20 +37,16 @@ from pixtools_desktop.ui.watch_folder import WatchSettings
 
 log = logging.getLogger(__name__)
 
-OPTIONAL_PAGES = ("pixtools_desktop.ui.qt_settings_remote", "pixtools_desktop.ui.qt_settings_cloud")
 PAGE_AFTER_OUTPUT = "Processing"  # where jobs run comes right after where outputs go
 
 
 def load_optional_pages(settings: Settings) -> list[tuple[str, QWidget]]:
-    """(title, page) for each optional settings module that imports and builds."""
+    """(title, page) for the remote-server and cloud pages (every build has both)."""
+    from pixtools_desktop.ui import qt_settings_cloud, qt_settings_remote
+
     pages = []
-    for name in OPTIONAL_PAGES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            if exc.name != name:
-                log.exception("settings page %s failed to import", name)
-            continue
+    for module in (qt_settings_remote, qt_settings_cloud):
+        name = module.__name__
         try:
             pages.append((str(module.TITLE), module.make_page(settings)))
         except Exception:  # noqa: BLE001 - a broken optional page must not break Settings

@@ -15,7 +15,7 @@ from PIL import Image
 from pixtools_desktop.cloud import links, outbox, uploads
 from pixtools_desktop.cloud.health import check_cloud, check_s3
 from pixtools_desktop.cloud.service import SinkService
-from pixtools_desktop.core.health import health_report
+from pixtools_desktop.wiring import health_report
 from pixtools_desktop.core.jobs import JobStatus, OutputOptions
 from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pixtools_desktop.core.engine import default_denoiser_factory
+from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
 from pixtools_desktop.core.jobs import JobStatus, OutputOptions
 from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings
@@ -51,7 +51,7 @@ def test_denoise_loads_the_model_lazily_on_the_model_thread_and_cancels_between_
 
     def factory(settings):
         loaded_on.append(threading.current_thread())
-        return default_denoiser_factory(settings)
+        return real_denoiser_factory(settings)
 
     events: list[tuple[str, str, object]] = []
     runner = LocalRunner(store, denoise_settings, denoiser_factory=factory)

@@ -9,7 +9,7 @@ import sys
 
 from PIL import Image
 
-from pixtools_desktop.core.health import health_report
+from pixtools_desktop.wiring import health_report
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.remote.health import check_remote
 from pixtools_desktop.remote.secrets import resolve_api_key, save_api_key

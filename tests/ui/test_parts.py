@@ -216,7 +216,7 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
     small = tmp_path / "noisy.png"
     with Image.open(src) as im:
         im.crop((0, 0, 160, 120)).save(small)
-    from pixtools_desktop.core.engine import default_denoiser_factory
+    from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
     from pixtools_desktop.core.settings import load_settings
     import threading
 
@@ -226,7 +226,7 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
 
     def factory(settings):
         threads.append(threading.current_thread())
-        return default_denoiser_factory(settings)
+        return real_denoiser_factory(settings)
 
     settings = load_settings()
     settings.denoise_tile = 64  # several tiles: per-tile progress

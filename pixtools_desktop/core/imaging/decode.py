@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageFile
 
 from pixtools_desktop.core.errors import OUT_OF_MEMORY_MESSAGE, ErrorCode, ImageDecodeError, JobError, UnsupportedImageError
@@ -46,7 +47,7 @@ from pixtools_desktop.core.imaging._exif import (
     reset_exif_orientation,
     reset_xmp_orientation,
 )
-from pixtools_desktop.core.imaging._sniff import not_an_image, signature_format
+from pixtools_desktop.core.sniff import not_an_image, signature_format
 
 DEFAULT_MAX_PIXELS = 250_000_000
 
@@ -58,12 +59,7 @@ NORMAL_MODES = ("L", "LA", "RGB", "RGBA", "I;16")
 # later only reads the registry. pillow-heif decodes HEIC/HEIF (phone photos);
 # it applies the EXIF orientation itself and resets the tag to 1.
 Image.init()
-try:
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-except ImportError:  # pragma: no cover - a hard dependency; a broken install still reads other formats
-    pass
+pillow_heif.register_heif_opener()
 # Our max_pixels is the one guard (see the module doc).
 Image.MAX_IMAGE_PIXELS = None
 

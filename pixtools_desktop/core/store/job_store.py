@@ -26,6 +26,7 @@ from typing import Any, Iterable, Iterator
 
 from pixtools_desktop.core.jobs import FINAL_STATUSES, Job, JobStatus, OutputOptions, OutputRecord
 from pixtools_desktop.core.store import claims
+from pixtools_desktop.core.store.job_rows import JobRowsMixin
 from pixtools_desktop.core.store.migrations import migrate
 
 
@@ -89,7 +90,7 @@ def _row_to_job(row: sqlite3.Row) -> Job:
     )
 
 
-class JobStore:
+class JobStore(JobRowsMixin):
     """Thread-safe access to the jobs database."""
 
     def __init__(self, path: str | os.PathLike) -> None:

@@ -167,12 +167,12 @@ def test_denoised_tiff_is_compressed_and_keeps_exif(store, settings, exif_jpgs, 
 
     weights = require_testdata("weights", "GD_Color_Blind.mat")
     settings.weights_path = str(weights)
-    from pixtools_desktop.core.engine import default_denoiser_factory
+    from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
 
     src = exif_jpgs / "Canon_40D.jpg"  # 100 x 68, camera EXIF
     store.add_jobs([NewJob(str(src), ["denoise"], {"denoise": {"format": "tiff"}},
                            OutputOptions(output_dir=str(tmp_path)), "b", 1)])
-    final = execute_job(store, store.claim_next("model"), settings, denoiser_factory=default_denoiser_factory)
+    final = execute_job(store, store.claim_next("model"), settings, denoiser_factory=real_denoiser_factory)
     assert final.status == JobStatus.COMPLETED, final.error_message
     with Image.open(final.outputs[0].path) as im:
         assert im.format == "TIFF" and im.tag_v2[259] == 5
