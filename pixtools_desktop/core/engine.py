@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from pixtools_desktop.core import imaging
 from pixtools_desktop.core.errors import ErrorCode, JobCancelled, JobError, ModelUnavailableError
@@ -23,7 +24,6 @@ from pixtools_desktop.core.imaging.metadata import api_metadata
 from pixtools_desktop.core.imaging.transform import planned_size
 from pixtools_desktop.core.jobs import Job, OutputRecord, OverwritePolicy
 from pixtools_desktop.core.ops import OUTPUT_FORMATS, OperationType
-from pixtools_desktop.core.profile import Profile, profile_for
 from pixtools_desktop.core.outputs import (
     bundle_member_name,
     output_dir_for,
@@ -33,6 +33,7 @@ from pixtools_desktop.core.outputs import (
     write_bundle,
     write_output,
 )
+from pixtools_desktop.core.profile import Profile, profile_for
 from pixtools_desktop.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,9 @@ def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict, settings: S
     The API profile runs plain CDnCNN-B as upstream; the desktop estimates the
     noise and follows ``ml.policy`` (model, sigma, clean photos kept).
     """
-    progress = lambda f: step_progress(0.9 * f)  # noqa: E731
+    def progress(f: float) -> None:
+        step_progress(0.9 * f)
+
     run_image = getattr(denoiser, "run_image", None)
     if run_image is None:  # a stand-in denoiser (tests): the plain protocol
         return denoiser.denoise_image(image, progress=progress, cancelled=ctx.cancelled), None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from pixtools_desktop.core.engine import EngineContext, JobResult, run_job
 from pixtools_desktop.core.errors import OUT_OF_MEMORY_MESSAGE, ErrorCode, JobCancelled, JobError

@@ -16,9 +16,9 @@ import logging
 import logging.handlers
 import re
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from pythonjsonlogger.json import JsonFormatter
 

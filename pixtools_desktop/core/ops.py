@@ -17,8 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from pixtools_desktop.core.errors import ValidationError
-from pixtools_desktop.core.profile import API, DESKTOP, Profile
 from pixtools_desktop.core.json_limits import loads_limited  # size/depth caps before parsing (serve, CLI)
+from pixtools_desktop.core.profile import API, DESKTOP, Profile
 
 
 class OperationType(StrEnum):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def thread_count(requested: int | None) -> int:
     return max(1, min(n, cores))
 
 
-def resolve_device(name: str) -> "Any":
+def resolve_device(name: str) -> Any:
     import torch
 
     name = (name or "auto").lower()
@@ -299,7 +300,6 @@ class Denoiser:
         cancelled: Callable[[], bool] | None = None,
     ) -> tuple[Any, dict | None]:
         """(denoised image, report for the job's result or None for a plain request)."""
-        from PIL import Image
 
         plans: list[Plan | None] = []
 

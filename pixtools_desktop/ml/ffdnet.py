@@ -129,7 +129,7 @@ def load_ffdnet(path: str | Path) -> FFDNet:
         net = FFDNet(in_nc=cout // 4, nc=nc, nb=len(convs))
         mods = [m for m in net.model if isinstance(m, nn.Conv2d)]
         with torch.no_grad():
-            for m, (w, b) in zip(mods, convs):
+            for m, (w, b) in zip(mods, convs, strict=True):
                 if tuple(m.weight.shape) != w.shape or b.shape[0] != w.shape[0]:
                     raise ValueError(f"conv of shape {w.shape} where {tuple(m.weight.shape)} belongs")
                 m.weight.copy_(torch.from_numpy(w))

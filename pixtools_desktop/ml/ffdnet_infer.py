@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from pixtools_desktop.core.errors import JobCancelled
 from pixtools_desktop.ml.ffdnet import FFDNet
-from pixtools_desktop.ml.infer import MIN_TILE, MAX_TILE, _to_out, cpu_has_bf16, fast_fp32_layers
+from pixtools_desktop.ml.infer import MAX_TILE, MIN_TILE, _to_out, cpu_has_bf16, fast_fp32_layers
 
 # Bytes per full-resolution pixel: ~4 live feature maps of nc channels at a quarter of the pixels.
 DEFAULT_CPU_BUDGET = 384 * 1024 * 1024

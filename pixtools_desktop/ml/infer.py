@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 from pixtools_desktop.core.errors import JobCancelled
 from pixtools_desktop.ml.model import DnCNN
+
 
 # Conv indices (0-based, of nb convs) kept in fp32 in fast mode: the first, the last two.
 def fast_fp32_layers(nb: int) -> set[int]:
@@ -87,7 +88,7 @@ class Runner:
             return self.net(x)
         h = x
         last = len(self.layers) - 1
-        for i, (w, b, low) in enumerate(self.layers):
+        for i, (w, b, _low) in enumerate(self.layers):
             h = h.to(w.dtype)
             h = F.conv2d(h, w, b, padding=1)
             if i < last:

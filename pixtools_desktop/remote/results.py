@@ -9,9 +9,9 @@ and outputs already on disk are never downloaded twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlparse
 
 from pixtools_desktop.core.engine import INTENT_SIZE

@@ -70,7 +70,7 @@ def result_links(job: Any, store: Any = None) -> list[tuple[str, str]]:
         if job_links is not None:
             try:
                 links.extend((str(a), str(b)) for a, b in job_links(store, job.id))
-            except Exception:  # noqa: BLE001 - a broken link lookup must not break the card
+            except Exception:  # a broken link lookup must not break the card
                 log.exception("job_links failed")
     meta = getattr(job, "metadata", None)
     if isinstance(meta, dict):

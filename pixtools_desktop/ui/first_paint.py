@@ -15,7 +15,7 @@ class _FirstPaint(QObject):
         self.window = window
         self.done = False
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if not self.done and event.type() == QEvent.Type.Paint:
             self.done = True
             print(f"first-paint {time.time():.6f} torch={'torch' in sys.modules}", flush=True)

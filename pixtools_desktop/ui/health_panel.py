@@ -7,7 +7,16 @@ opens it, never at start-up: the window must appear before torch loads.
 from __future__ import annotations
 
 from PySide6.QtCore import QThreadPool, Slot
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.ui.tasks import start_task

@@ -46,7 +46,7 @@ class _Signals(QObject):
 
 
 class _ThumbRunnable(QRunnable):
-    def __init__(self, loader: "ThumbnailLoader") -> None:
+    def __init__(self, loader: ThumbnailLoader) -> None:
         super().__init__()
         self._loader = loader
         self.token = 0

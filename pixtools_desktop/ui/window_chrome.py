@@ -72,7 +72,7 @@ class HeaderBar(QFrame):
             act.setToolTip(b.toolTip())
             act.triggered.connect(b.click)
 
-    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, e: QResizeEvent) -> None:
         super().resizeEvent(e)
         self.fit()
 
@@ -169,7 +169,7 @@ class BannerArea(QWidget):
         banner.installEventFilter(self)
         self._arrange()
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
         if not self._arranging and obj in self.wanted and kind in (QEvent.Type.ShowToParent,
                                                                     QEvent.Type.HideToParent):

@@ -14,9 +14,9 @@ from .conftest import REPO, cbsd68_crop, noisy, psnr, to_u8
 
 @pytest.fixture(scope="module")
 def color_net():
-    from .conftest import WEIGHTS, need
-
     from pixtools_desktop.ml.model import load_model
+
+    from .conftest import WEIGHTS, need
 
     return load_model(need(WEIGHTS / "GD_Color_Blind.mat"))
 

@@ -18,10 +18,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pixtools_desktop.ui  # noqa: E402,F401 - applies the shiboken None-refcount guard first
-from PySide6.QtCore import QThread, QThreadPool, QTimer  # noqa: E402
+from PySide6.QtCore import QThread, QThreadPool, QTimer
 
-from tests.conftest import require_testdata  # noqa: E402
+from tests.conftest import require_testdata
 
 
 @pytest.fixture(autouse=True)

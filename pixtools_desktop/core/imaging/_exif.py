@@ -69,7 +69,7 @@ def reset_exif_orientation(exif: bytes) -> bytes | None:
         if ORIENTATION_TAG in parsed:
             parsed[ORIENTATION_TAG] = 1
         return with_exif_header(parsed.tobytes())
-    except Exception:  # any parse failure means "unusable block"
+    except Exception:  # noqa: BLE001 - any parse failure means "unusable block"
         return None
 
 

@@ -128,7 +128,7 @@ def _iso(exif_ifd: dict) -> int | None:
 def _sub_ifd(exif: Image.Exif, tag: int) -> dict:
     try:
         return dict(exif.get_ifd(tag))
-    except Exception:  # a broken sub-IFD pointer loses only that IFD's fields
+    except Exception:  # noqa: BLE001 - a broken sub-IFD pointer loses only that IFD's fields
         return {}
 
 
@@ -199,7 +199,7 @@ def _exif_from_path(path: str | os.PathLike) -> Image.Exif:
                     if tag in exif:
                         _sub_ifd(exif, tag)
                 return exif
-            except Exception:
+            except Exception:  # noqa: BLE001 - unreadable tags read as no tags; the job reports real errors
                 pass
         return Image.Exif()
 
@@ -215,11 +215,11 @@ def extract_metadata(source: SourceImage | str | os.PathLike) -> dict[str, Any]:
         if source.exif:
             try:
                 exif.load(source.exif)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a damaged block reads as no tags (decode already noted it)
                 exif = Image.Exif()
     else:
         exif = _exif_from_path(source)
     try:
         return metadata_from_exif(exif)
-    except Exception:  # a pathological block must not fail the job
+    except Exception:  # noqa: BLE001 - a pathological block must not fail the job
         return dict.fromkeys(FIELDS)
