@@ -26,7 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("PIXTOOLS_TESTDATA", REPO.parent / "shared" / "data"))
 BARE = (
-    "import time,sys\nfrom PySide6.QtWidgets import QApplication, QLabel\nfrom PySide6.QtCore import QEvent, QObject, QTimer\n"
+    "import time,sys\nfrom PySide6.QtWidgets import QApplication, QLabel\n"
+    "from PySide6.QtCore import QEvent, QObject, QTimer\n"
     "app=QApplication([])\nw=QLabel('hello')\nclass F(QObject):\n"
     "    def eventFilter(s,o,e):\n        if e.type()==QEvent.Type.Paint:\n"
     "            print(f'first-paint {time.time():.6f} torch=False',flush=True); QTimer.singleShot(0,app.quit)\n"

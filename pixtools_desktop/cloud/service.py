@@ -134,7 +134,8 @@ class SinkService:
             marks = ",".join("?" * len(chunk))
             n += self.store.query(
                 f"SELECT (SELECT COUNT(*) FROM uploads WHERE state IN ('pending','uploading') AND job_id IN ({marks}))"
-                f" + (SELECT COUNT(*) FROM webhook_outbox WHERE state IN ('pending','sending') AND job_id IN ({marks}))",
+                f" + (SELECT COUNT(*) FROM webhook_outbox WHERE state IN ('pending','sending')"
+                f" AND job_id IN ({marks}))",
                 chunk + chunk,
             )[0][0]
         return n
