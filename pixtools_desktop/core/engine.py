@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from pixtools_desktop.core import imaging
 from pixtools_desktop.core.errors import ErrorCode, JobCancelled, JobError, ModelUnavailableError
@@ -72,7 +72,7 @@ class EngineContext:
 @dataclass
 class JobResult:
     outputs: list[OutputRecord]
-    metadata: dict | None
+    metadata: dict[str, Any] | None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -81,9 +81,9 @@ def _check_cancel(ctx: EngineContext) -> None:
         raise JobCancelled()
 
 
-def _output_format(op: str, params: dict) -> str:
+def _output_format(op: str, params: dict[str, Any]) -> str:
     if op == OperationType.DENOISE:
-        return params.get("format", "png")
+        return str(params.get("format", "png"))
     return op
 
 
@@ -124,8 +124,8 @@ def _output_size_check(job: Job, profile: Profile, max_pixels: int) -> Callable[
     return check
 
 
-def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict, settings: Settings, ctx: EngineContext,
-             step_progress: Callable[[float], None]) -> tuple[Any, dict | None]:
+def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict[str, Any], settings: Settings, ctx: EngineContext,
+             step_progress: Callable[[float], None]) -> tuple[Any, dict[str, Any] | None]:
     """Denoise one image; (image, what was done for the result's ``info``).
 
     The API profile runs plain CDnCNN-B as upstream; the desktop estimates the
@@ -141,7 +141,8 @@ def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict, settings: S
 
     api = getattr(job.options, "profile", "desktop") == "api"
     request = request_from_params(params, settings, api=api)
-    return run_image(image, request, progress=progress, cancelled=ctx.cancelled)
+    result: tuple[Any, dict[str, Any] | None] = run_image(image, request, progress=progress, cancelled=ctx.cancelled)
+    return result
 
 
 def run_job(job: Job, ctx: EngineContext) -> JobResult:
@@ -189,7 +190,7 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
     xmp = src.xmp if keep else None
     icc = src.icc_profile  # colour, not personal data: kept even when stripping metadata
 
-    metadata: dict | None = None
+    metadata: dict[str, Any] | None = None
     out_dir = output_dir_for(input_path, options.output_dir)
     when = datetime.now()
     for op in job.operations:
@@ -249,11 +250,13 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
         quality = params.get("quality", spec.default_quality)
         # A name reused from an interrupted attempt is ours: overwrite it.
         policy = OverwritePolicy.OVERWRITE if prev is not None else OverwritePolicy(options.overwrite)
+
+        def write(fh: BinaryIO, image: Any = image, fmt: str = fmt, quality: Any = quality) -> None:
+            imaging.save_image(image, fh, fmt, quality=quality, exif=exif, icc_profile=icc, xmp=xmp)
+
         target, size = write_output(
             target,
-            lambda fh, image=image, fmt=fmt, quality=quality: imaging.save_image(
-                image, fh, fmt, quality=quality, exif=exif, icc_profile=icc, xmp=xmp
-            ),
+            write,
             policy=policy,
             tag=job.id[:8],
         )

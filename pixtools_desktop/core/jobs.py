@@ -104,7 +104,7 @@ class Job:
     id: str
     input_path: str
     operations: list[str]
-    params: dict[str, dict]
+    params: dict[str, dict[str, Any]]
     options: OutputOptions
     status: JobStatus = JobStatus.PENDING
     progress: float = 0.0

@@ -116,7 +116,7 @@ class WorkerCrashed(JobError):
 class ProcessWorker:
     """One child process and the pipe to it; runs one job at a time."""
 
-    def __init__(self, mp_context: multiprocessing.context.BaseContext) -> None:
+    def __init__(self, mp_context: multiprocessing.context.SpawnContext) -> None:
         self._ctx = mp_context
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None

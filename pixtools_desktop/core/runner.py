@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pixtools_desktop.core.backend import JobEvents, JobListener, remove_jobs, retry_jobs
-from pixtools_desktop.core.engine import default_denoiser_factory, run_job
+from pixtools_desktop.core.engine import DenoiserFactory, default_denoiser_factory, run_job
 from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.settings import Settings
@@ -50,7 +50,7 @@ class LocalRunner:
         *,
         workers: int | None = None,
         batch_ids: set[str] | None = None,
-        denoiser_factory=default_denoiser_factory,
+        denoiser_factory: DenoiserFactory = default_denoiser_factory,
     ) -> None:
         self.store = store
         self.settings = settings

@@ -270,13 +270,15 @@ def _cmyk_to_rgb(im: Image.Image, icc: bytes | None, notes: list[str]) -> Image.
         try:
             from PIL import ImageCms
 
-            return ImageCms.profileToProfile(
+            converted = ImageCms.profileToProfile(
                 im,
                 ImageCms.ImageCmsProfile(io.BytesIO(icc)),  # type: ignore[arg-type]
                 ImageCms.createProfile("sRGB"),
                 renderingIntent=ImageCms.Intent.PERCEPTUAL,
                 outputMode="RGB",
             )
+            if converted is not None:  # None only for inPlace=True
+                return converted
         except Exception:  # noqa: BLE001 - ImportError or a broken profile: fall back below
             notes.append("The CMYK colour profile could not be used; colours were converted without it.")
     notes.append("CMYK colour was converted to RGB.")
@@ -304,7 +306,7 @@ def _normalise_mode(
     if mode.startswith("I;16"):  # I;16B, I;16L, I;16N: same values, our byte order
         return _from_uint16(np.asarray(im)), icc
     if mode in ("I", "I;32", "I;32B", "I;32L"):
-        arr = np.asarray(im).astype(np.int64)
+        arr: np.ndarray = np.asarray(im).astype(np.int64)  # the "F" branch below reuses the name for floats
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             notes.append("32-bit integer values outside 0..65535 were clipped to 16-bit.")
         return _from_uint16(np.clip(arr, 0, 65535)), icc
@@ -455,7 +457,7 @@ def _decode(
 
 
 def load_image(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     reduce_to: ReduceTo | None = None,

@@ -195,7 +195,7 @@ MIGRATIONS: list[Migration] = [
 
 
 def current_version(conn: sqlite3.Connection) -> int:
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 def migrate(conn: sqlite3.Connection, db_path: Path | None = None) -> int:
