@@ -102,7 +102,7 @@ class SinkConfig:
         on_failure = settings.webhook_on_failure if webhook_on_failure is None else (
             webhook_on_failure or settings.webhook_on_failure
         )
-        fields = {
+        fields: dict[str, Any] = {
             "upload": bool(upload),
             "s3": S3Target.from_settings(settings),
             "webhook_url": url,

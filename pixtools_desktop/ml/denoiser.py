@@ -238,13 +238,13 @@ class Denoiser:
         runner = self._ffd_runner(3 if via_colour else channels)
         h, w = a.shape[:2]
         if plan.noise_map == "local" and plan.estimate is not None:
-            smap = sigma_map(plan.estimate, (h + 1) // 2, (w + 1) // 2, scale=2.0)
+            smap: np.ndarray = sigma_map(plan.estimate, (h + 1) // 2, (w + 1) // 2, scale=2.0)
             if plan.estimate.sigma > 0:
                 smap *= np.float32(plan.sigma / plan.estimate.sigma)
             np.clip(smap, 0.0, 75.0, out=smap)
             plan.extra["map_range"] = [round(float(smap.min()), 2), round(float(smap.max()), 2)]
         else:
-            smap = np.float32(plan.sigma)
+            smap = np.array(plan.sigma, dtype=np.float32)  # 0-d: a constant sigma (ffdnet_tiled's contract)
         src = np.ascontiguousarray(np.repeat(a, 3, axis=2) if via_colour else a)
         res = ffdnet_tiled(runner, src, smap, out=None if via_colour else out, strength=plan.strength,
                            tile=self.tile, progress=progress, cancelled=cancelled)

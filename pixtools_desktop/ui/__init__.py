@@ -66,7 +66,7 @@ def result_links(job: Any, store: Any = None) -> list[tuple[str, str]]:
         try:
             from pixtools_desktop.cloud.links import job_links
         except ImportError:
-            job_links = None
+            job_links = None  # type: ignore[assignment]  # a build without the cloud layer
         if job_links is not None:
             try:
                 links.extend((str(a), str(b)) for a, b in job_links(store, job.id))

@@ -36,7 +36,7 @@ def run_app(files: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("PixTools")
     app.setOrganizationName("PixTools")
-    app.setDesktopFileName("org.pixtools.PixTools")  # Wayland/taskbars match the .desktop entry's icon
+    QApplication.setDesktopFileName("org.pixtools.PixTools")  # Wayland/taskbars match the .desktop entry's icon
     abs_files = [os.path.abspath(f) for f in files]
     if send_to_running(abs_files):
         return 0

@@ -19,11 +19,11 @@ class _FirstPaint(QObject):
         if not self.done and event.type() == QEvent.Type.Paint:
             self.done = True
             print(f"first-paint {time.time():.6f} torch={'torch' in sys.modules}", flush=True)
-            QTimer.singleShot(0, QApplication.instance().quit)
+            QTimer.singleShot(0, QApplication.quit)
         return False
 
 
 def report_first_paint(window: QWidget) -> None:
     f = _FirstPaint(window)
     window.installEventFilter(f)
-    window._first_paint_filter = f
+    window._first_paint_filter = f  # type: ignore[attr-defined]  # keeps the filter alive with the window

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from pixtools_desktop.core.settings import Settings
-from pixtools_desktop.ui.tasks import start_task
+from pixtools_desktop.ui.tasks import TaskSignals, start_task
 
 
 def _report(settings: Settings) -> dict:
@@ -37,7 +37,7 @@ class HealthDialog(QDialog):
         self.report: dict | None = None
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._signals = None
+        self._signals: TaskSignals | None = None
         lay = QVBoxLayout(self)
         self.summary = QLabel("Checking…")
         self.summary.setObjectName("cardTitle")

@@ -29,6 +29,8 @@ class LeftPanelScroll(QScrollArea):
 
     def minimumSizeHint(self) -> QSize:
         panel = self.widget()
+        if panel is None:  # before setWidget
+            return super().minimumSizeHint()
         panel.ensurePolished()
         bar = self.verticalScrollBar()
         bar.ensurePolished()

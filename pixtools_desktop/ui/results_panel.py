@@ -124,9 +124,10 @@ class ResultsPanel(QFrame):
         self.job = job
         self._thumb_labels.clear()
         while self.outputs_layout.count():
-            item = self.outputs_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            old = self.outputs_layout.takeAt(0)
+            widget = old.widget() if old is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.meta_tree.clear()
         self.compare_btn = None
         self.notice.hide()

@@ -43,6 +43,11 @@ SUBTITLE_ROOM = 330
 class HeaderBar(QFrame):
     """Header with buttons that fold into a "More" menu when the window is narrow."""
 
+    # Set by build_header once the labels exist; _left_width measures them.
+    subtitle: QLabel | None = None
+    _icon_w = 0
+    _title_w = 0
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("header")
