@@ -70,7 +70,7 @@ def check_qt() -> CheckResult:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buf, b"JPEG", 95):
+    if not image.save(buf, "JPEG", 95):  # type: ignore[call-overload]  # the stub says bytes; PySide6 6.x takes only str
         raise RuntimeError("Qt could not encode a JPEG")
     buf.close()
     back = QImage()
