@@ -2,6 +2,7 @@
 # PixTools Desktop developer entry point.
 #   ./dev.sh run    set up what the app needs (system libraries, .venv) and launch it
 #   ./dev.sh test   also set up the test tools, then run the whole test suite
+#   ./dev.sh lint   also set up the test tools, then ruff (lint, format check), mypy and lint-imports
 #   ./dev.sh setup  only set up the app
 # Idempotent: a second run installs nothing new. `run` never installs the test
 # tools (pytest, PyInstaller, SeaweedFS); `test` adds them ([test] extra).
@@ -94,5 +95,15 @@ case "$cmd" in
     # the session starts by saying what is missing and what that skips (tests/conftest.py).
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
-  *) echo "usage: ./dev.sh [run|test|setup] [args...]" >&2; exit 2 ;;
+  lint)
+    setup_test
+    # All four run, so one report shows every problem; the exit status is 1 if any failed.
+    status=0
+    "$VENV/bin/ruff" check pixtools_desktop tests benchmarks || status=1
+    "$VENV/bin/ruff" format --check pixtools_desktop tests benchmarks || status=1
+    "$VENV/bin/mypy" pixtools_desktop || status=1
+    "$VENV/bin/lint-imports" || status=1
+    exit $status
+    ;;
+  *) echo "usage: ./dev.sh [run|test|lint|setup] [args...]" >&2; exit 2 ;;
 esac

@@ -66,6 +66,6 @@ def settings(mode: str = "default", threads: int = 4, tile: int = 0):
 def table(headers: list[str], rows: list[list]) -> str:
     cells = [[str(h) for h in headers]] + [[f"{c:.3f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in cells]
     lines.insert(1, "-|-".join("-" * w for w in widths))
     return "\n".join(lines)

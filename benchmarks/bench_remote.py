@@ -15,14 +15,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from pixtools_desktop.core.jobs import OutputOptions  # noqa: E402
-from pixtools_desktop.core.runner import LocalRunner  # noqa: E402
-from pixtools_desktop.core.settings import Settings  # noqa: E402
-from pixtools_desktop.core.store import JobStore, NewJob  # noqa: E402
-from pixtools_desktop.remote.backend import RemoteBackend  # noqa: E402
-from tests.server.serve_proc import ServeProcess  # noqa: E402
+from pixtools_desktop.core.jobs import OutputOptions
+from pixtools_desktop.core.runner import LocalRunner
+from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.core.store import JobStore, NewJob
+from pixtools_desktop.remote.backend import RemoteBackend
+from tests.server.serve_proc import ServeProcess
 
 
 def main(n: int) -> None:

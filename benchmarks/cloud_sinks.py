@@ -21,13 +21,13 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from pixtools_desktop.cloud.config import SinkConfig  # noqa: E402
-from pixtools_desktop.cloud.service import SinkService  # noqa: E402
-from pixtools_desktop.core.jobs import OutputRecord  # noqa: E402
-from pixtools_desktop.core.settings import Settings  # noqa: E402
-from pixtools_desktop.core.store import JobStore, NewJob  # noqa: E402
+from pixtools_desktop.cloud.config import SinkConfig
+from pixtools_desktop.cloud.service import SinkService
+from pixtools_desktop.core.jobs import OutputRecord
+from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.core.store import JobStore, NewJob
 
 
 def make_jobs(store: JobStore, folder: Path, n: int):
@@ -45,7 +45,7 @@ def make_jobs(store: JobStore, folder: Path, n: int):
 
 def main(n: int = 500) -> None:
     class Ok(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(204)
             self.end_headers()

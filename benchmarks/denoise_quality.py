@@ -21,7 +21,6 @@ import argparse
 import time
 
 import numpy as np
-
 from _common import PUBLISHED, PUBLISHED_FFDNET, WEIGHTS, load_set, noisy, psnr, seed_for, settings, table, to_u8
 
 

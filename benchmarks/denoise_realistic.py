@@ -36,8 +36,7 @@ import time
 import zlib
 
 import numpy as np
-
-from _common import WEIGHTS, load_set, psnr, settings, table  # noqa: F401  (WEIGHTS: data check)
+from _common import load_set, psnr, settings, table
 
 CONDITIONS = ("cam-low", "cam-high", "white15", "white25", "white50", "vary8-40", "clean")
 METHODS = ("input", "dn-default", "dn-default+auto", "dn-fast", "dn-fast+auto", "dn-max", "dn-max+auto",
@@ -168,7 +167,7 @@ def main() -> None:
     methods = [m for m in args.methods.split(",") if m]
     if "nlm" in methods:
         try:
-            import cv2  # noqa: F401
+            import cv2  # noqa: F401 - only asks whether OpenCV is installed
         except ImportError:
             print("opencv-python-headless is not installed: nlm skipped")
             methods.remove("nlm")

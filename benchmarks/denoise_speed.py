@@ -42,10 +42,9 @@ def make_image(w: int, h: int):
 def child(method: str, w: int, h: int, threads: int, tiles: int) -> dict:
     import resource
 
-    import numpy as np
     import torch
-
     from _common import WEIGHTS, settings
+
     from pixtools_desktop.core.errors import JobCancelled
 
     torch.set_num_threads(threads)
@@ -60,7 +59,7 @@ def child(method: str, w: int, h: int, threads: int, tiles: int) -> dict:
             x = torch.from_numpy(img).permute(2, 0, 1)[None].float().div(255.0).contiguous()
             net(x[:, :, :64, :64])  # warm-up
             t = time.perf_counter()
-            res = (x - net(x)).clamp(0, 1).mul(255).round().byte()[0].permute(1, 2, 0).numpy()
+            (x - net(x)).clamp(0, 1).mul(255).round().byte()[0].permute(1, 2, 0).numpy()
             out["seconds"] = time.perf_counter() - t
     else:
         from pixtools_desktop.ml import get_denoiser

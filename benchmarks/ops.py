@@ -24,12 +24,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pixtools_desktop.core.batch import plan_batch  # noqa: E402
-from pixtools_desktop.core.jobs import OutputOptions  # noqa: E402
-from pixtools_desktop.core.ops import validate_request  # noqa: E402
-from pixtools_desktop.core.runner import LocalRunner  # noqa: E402
-from pixtools_desktop.core.settings import Settings  # noqa: E402
-from pixtools_desktop.core.store import JobStore  # noqa: E402
+from pixtools_desktop.core.batch import plan_batch
+from pixtools_desktop.core.jobs import OutputOptions
+from pixtools_desktop.core.ops import validate_request
+from pixtools_desktop.core.runner import LocalRunner
+from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.core.store import JobStore
 
 DATA = Path(os.environ.get("PIXTOOLS_TESTDATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 

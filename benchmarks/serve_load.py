@@ -28,11 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
-from PIL import Image  # noqa: E402
+import httpx
+from PIL import Image
 
-from benchmarks._common import table  # noqa: E402
-from tests.server.serve_proc import ServeProcess  # noqa: E402
+from benchmarks._common import table
+from tests.server.serve_proc import ServeProcess
 
 KEY = "bench-key-0123456789"
 FINAL = {"COMPLETED", "COMPLETED_WEBHOOK_FAILED", "FAILED"}

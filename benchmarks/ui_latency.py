@@ -26,7 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("PIXTOOLS_TESTDATA", REPO.parent / "shared" / "data"))
 BARE = (
-    "import time,sys\nfrom PySide6.QtWidgets import QApplication, QLabel\nfrom PySide6.QtCore import QEvent, QObject, QTimer\n"
+    "import time,sys\nfrom PySide6.QtWidgets import QApplication, QLabel\n"
+    "from PySide6.QtCore import QEvent, QObject, QTimer\n"
     "app=QApplication([])\nw=QLabel('hello')\nclass F(QObject):\n"
     "    def eventFilter(s,o,e):\n        if e.type()==QEvent.Type.Paint:\n"
     "            print(f'first-paint {time.time():.6f} torch=False',flush=True); QTimer.singleShot(0,app.quit)\n"
@@ -42,7 +43,7 @@ def first_paint(code: str, runs: int) -> tuple[float, bool]:
         env = {**os.environ, "PIXTOOLS_HOME": home, "QT_QPA_PLATFORM": "offscreen", "PIXTOOLS_BENCH_FIRST_PAINT": "1"}
         t0 = time.time()
         out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-        line = next((l for l in out.stdout.splitlines() if l.startswith("first-paint")), None)
+        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("first-paint")), None)
         shutil.rmtree(home, ignore_errors=True)
         if line is None:
             raise SystemExit(f"no first paint: {out.stdout}{out.stderr[-1500:]}")
@@ -113,7 +114,7 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication([])
+    _app = QApplication([])  # kept alive while the window runs
     from pixtools_desktop.ui.main_window import MainWindow
 
     w = MainWindow()

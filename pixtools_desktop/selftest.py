@@ -29,8 +29,9 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pixtools_desktop import __version__
 
@@ -57,8 +58,8 @@ def check_qt() -> CheckResult:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QColor, QGuiApplication, QImage, QImageReader
 
-    app = QGuiApplication.instance() or QGuiApplication([sys.argv[0] if sys.argv else "pixtools"])
-    platform = app.platformName()
+    _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0] if sys.argv else "pixtools"])  # alive for the checks
+    platform = QGuiApplication.platformName()  # static; instance() is typed as QCoreApplication
     formats = sorted(bytes(f.data()).decode() for f in QImageReader.supportedImageFormats())
     for needed in ("jpeg", "png"):
         if needed not in formats:
@@ -69,7 +70,7 @@ def check_qt() -> CheckResult:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buf, "JPEG", 95):
+    if not image.save(buf, "JPEG", 95):  # type: ignore[call-overload]  # the stub says bytes; PySide6 6.x takes only str
         raise RuntimeError("Qt could not encode a JPEG")
     buf.close()
     back = QImage()
@@ -118,8 +119,9 @@ def check_engine(tmp: Path) -> CheckResult:
     _sample_image(src)
     out_dir = tmp / "out"
     request = validate_request(["webp"], {"webp": {"quality": 80, "resize": {"width": 48}}}, src.name)
-    settings = Settings(db_path=str(tmp / "engine.sqlite3"), output_dir=str(out_dir))
-    with JobStore(settings.db_path) as store:
+    db_path = str(tmp / "engine.sqlite3")
+    settings = Settings(db_path=db_path, output_dir=str(out_dir))
+    with JobStore(db_path) as store:
         store.add_jobs([NewJob(
             input_path=str(src),
             operations=[op.value for op in request.operations],

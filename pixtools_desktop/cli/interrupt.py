@@ -72,12 +72,12 @@ def _flush() -> None:
     for handler in logging.getLogger().handlers:
         try:
             handler.flush()
-        except Exception:  # leaving anyway
+        except Exception:  # noqa: BLE001 - leaving anyway
             pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except Exception:  # e.g. a closed pipe
+        except Exception:  # noqa: BLE001 - e.g. a closed pipe
             pass
 
 
@@ -117,7 +117,7 @@ def stop_and_exit(store=None, stop: Callable[[], object] | None = None, *, messa
             try:
                 n = requeue_held_jobs(store)
                 log.info("re-queued interrupted jobs", extra={"count": n})
-            except Exception:  # the next run recovers the dead process's claims
+            except Exception:  # noqa: BLE001 - the next run recovers the dead process's claims
                 pass
 
         _bounded(requeue, REQUEUE_TIMEOUT_S)

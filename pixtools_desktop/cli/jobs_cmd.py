@@ -108,7 +108,8 @@ def run_retry(args: argparse.Namespace) -> int:
         finally:
             runner.stop()  # reached only when idle (or on an error): quick
         counts = store.count_by_status()
-        print(f"{counts['COMPLETED'] + counts['COMPLETED_WEBHOOK_FAILED']} completed, {counts['FAILED']} failed in history")
+        completed = counts["COMPLETED"] + counts["COMPLETED_WEBHOOK_FAILED"]
+        print(f"{completed} completed, {counts['FAILED']} failed in history")
         return 1 if counts["FAILED"] - len(superseded) > 0 else 0
 
 

@@ -94,4 +94,3 @@ def check_denoise_model(settings) -> None:
         raise PreflightError(f"the denoise model cannot be used: {health['detail']}")
     # Load torch here, not in the model thread: loading its libraries holds the GIL for seconds,
     # and a Ctrl+C pressed then could not be handled until it is done.
-    import torch

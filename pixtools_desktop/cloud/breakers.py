@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pybreaker
 
@@ -85,7 +85,7 @@ def transitions(host: str) -> list[tuple[str, str]]:
 
 def reopen_at(cb: pybreaker.CircuitBreaker) -> float:
     """Epoch seconds when an open breaker lets a trial call through."""
-    opened = cb._state_storage.opened_at or datetime.now(timezone.utc)  # noqa: SLF001 - pybreaker has no public getter
+    opened = cb._state_storage.opened_at or datetime.now(UTC)  # pybreaker has no public getter
     return opened.timestamp() + float(cb.reset_timeout)
 
 

@@ -9,8 +9,9 @@ written to settings.json, the job database or the log.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from pixtools_desktop.core.jobs import Job
@@ -46,7 +47,7 @@ class S3Target:
     url_expiry: int = 86_400
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "S3Target":
+    def from_settings(cls, settings: Settings) -> S3Target:
         return cls(
             bucket=settings.s3_bucket,
             endpoint_url=settings.s3_endpoint_url or None,
@@ -93,7 +94,7 @@ class SinkConfig:
         webhook_secret: str | None = None,
         webhook_on_failure: bool | None = None,
         **overrides,
-    ) -> "SinkConfig":
+    ) -> SinkConfig:
         """Settings first, then explicit arguments (CLI flags) win; the secret falls back to the env."""
         upload = settings.s3_enabled if upload is None else (upload or settings.s3_enabled)
         url = validate_webhook_url(webhook_url if webhook_url is not None else (settings.webhook_url or ""))
@@ -101,7 +102,7 @@ class SinkConfig:
         on_failure = settings.webhook_on_failure if webhook_on_failure is None else (
             webhook_on_failure or settings.webhook_on_failure
         )
-        fields = {
+        fields: dict[str, Any] = {
             "upload": bool(upload),
             "s3": S3Target.from_settings(settings),
             "webhook_url": url,

@@ -20,7 +20,7 @@ def check_s3(settings: Settings) -> dict[str, str]:
     target = S3Target.from_settings(settings)
     try:
         s3.make_client(target, fast=True).head_bucket(Bucket=target.bucket)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any failure is a health answer; s3.explain words it
         message, permanent = s3.explain(exc, target.bucket)
         return {"s3": f"{'error' if permanent else 'unreachable'}: {message}"}
     return {"s3": health.OK}

@@ -131,6 +131,7 @@ def presign(client: Any, bucket: str, key: str, filename: str, expiry: int) -> s
 
 def explain(exc: BaseException, bucket: str = "") -> tuple[str, bool]:
     """(message a person understands, permanent?) for an S3 failure; never includes a secret."""
+    from boto3.exceptions import S3UploadFailedError
     from botocore.exceptions import (
         ClientError,
         ConnectTimeoutError,
@@ -139,7 +140,6 @@ def explain(exc: BaseException, bucket: str = "") -> tuple[str, bool]:
         PartialCredentialsError,
         ReadTimeoutError,
     )
-    from boto3.exceptions import S3UploadFailedError
 
     if isinstance(exc, S3UploadFailedError) and exc.__cause__ is not None:
         return explain(exc.__cause__, bucket)

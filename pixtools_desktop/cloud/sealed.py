@@ -55,7 +55,7 @@ def _stream(key: bytes, nonce: bytes, n: int) -> bytes:
 def seal(text: str, key: bytes) -> str:
     data = text.encode("utf-8")
     nonce = secrets.token_bytes(16)
-    ct = bytes(a ^ b for a, b in zip(data, _stream(key, nonce, len(data))))
+    ct = bytes(a ^ b for a, b in zip(data, _stream(key, nonce, len(data)), strict=True))
     tag = hmac.new(key, b"mac" + nonce + ct, hashlib.sha256).digest()[:16]
     return _PREFIX + base64.urlsafe_b64encode(nonce + tag + ct).decode("ascii")
 
@@ -68,7 +68,7 @@ def unseal(token: str, key: bytes) -> str:
     nonce, tag, ct = raw[:16], raw[16:32], raw[32:]
     if not hmac.compare_digest(tag, hmac.new(key, b"mac" + nonce + ct, hashlib.sha256).digest()[:16]):
         raise ValueError("the sealed value does not match this key")
-    return bytes(a ^ b for a, b in zip(ct, _stream(key, nonce, len(ct)))).decode("utf-8")
+    return bytes(a ^ b for a, b in zip(ct, _stream(key, nonce, len(ct)), strict=True)).decode("utf-8")
 
 
 def store_key(store) -> bytes:

@@ -17,7 +17,8 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import httpx
 
@@ -86,7 +87,7 @@ class SinkService:
             self._http.close()
             self._http = None
 
-    def __enter__(self) -> "SinkService":
+    def __enter__(self) -> SinkService:
         self.start()
         return self
 
@@ -106,7 +107,7 @@ class SinkService:
         """Backend finish hook (worker thread): queue uploads and a delivery; never raises, never waits on I/O."""
         try:
             self.enqueue(job)
-        except Exception:  # noqa: BLE001 - a sink problem must never disturb the job worker
+        except Exception:  # a sink problem must never disturb the job worker
             log.exception("could not queue the job's uploads/webhook", extra={"job_id": job.id})
         self.wake()
 
@@ -133,7 +134,8 @@ class SinkService:
             marks = ",".join("?" * len(chunk))
             n += self.store.query(
                 f"SELECT (SELECT COUNT(*) FROM uploads WHERE state IN ('pending','uploading') AND job_id IN ({marks}))"
-                f" + (SELECT COUNT(*) FROM webhook_outbox WHERE state IN ('pending','sending') AND job_id IN ({marks}))",
+                f" + (SELECT COUNT(*) FROM webhook_outbox WHERE state IN ('pending','sending')"
+                f" AND job_id IN ({marks}))",
                 chunk + chunk,
             )[0][0]
         return n
@@ -184,7 +186,7 @@ class SinkService:
         for hook in self._upload_hooks:
             try:
                 hook(row.job_id)
-            except Exception:  # noqa: BLE001 - a hook problem must not stop the upload worker
+            except Exception:  # a hook problem must not stop the upload worker
                 log.exception("upload hook failed", extra={"job_id": row.job_id})
         self.wake()  # a delivery may have been waiting for this upload
         return True

@@ -11,8 +11,8 @@ A Qt front end re-emits them as queued signals; nothing here touches Qt.
 from __future__ import annotations
 
 import logging
-from typing import Protocol, runtime_checkable
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from pixtools_desktop.core.jobs import Job
 from pixtools_desktop.core.store import JobStore, NewJob
@@ -63,7 +63,7 @@ class JobEvents:
         for listener in self._listeners:
             try:
                 listener(event, job_id, payload)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("listener failed")
 
     def finished(self, job: Job) -> None:
@@ -71,7 +71,7 @@ class JobEvents:
         for hook in self._finish_hooks:
             try:
                 hook(job)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("finish hook failed")
         self.emit("finished", job.id, job)
 

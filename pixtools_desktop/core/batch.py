@@ -27,7 +27,7 @@ from pixtools_desktop.core.store import JobStore, NewJob
 def dedupe_key(path: Path, request: OperationRequest, options: OutputOptions) -> str:
     try:
         st = path.stat()
-        stamp = (st.st_size, st.st_mtime_ns)
+        stamp: tuple[int, int] | tuple[None, None] = (st.st_size, st.st_mtime_ns)
     except OSError:
         stamp = (None, None)
     blob = json.dumps(

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from pixtools_desktop.core import imaging
 from pixtools_desktop.core.errors import ErrorCode, JobCancelled, JobError, ModelUnavailableError
@@ -23,7 +24,6 @@ from pixtools_desktop.core.imaging.metadata import api_metadata
 from pixtools_desktop.core.imaging.transform import planned_size
 from pixtools_desktop.core.jobs import Job, OutputRecord, OverwritePolicy
 from pixtools_desktop.core.ops import OUTPUT_FORMATS, OperationType
-from pixtools_desktop.core.profile import Profile, profile_for
 from pixtools_desktop.core.outputs import (
     bundle_member_name,
     output_dir_for,
@@ -33,6 +33,7 @@ from pixtools_desktop.core.outputs import (
     write_bundle,
     write_output,
 )
+from pixtools_desktop.core.profile import Profile, profile_for
 from pixtools_desktop.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class EngineContext:
 @dataclass
 class JobResult:
     outputs: list[OutputRecord]
-    metadata: dict | None
+    metadata: dict[str, Any] | None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -70,9 +71,9 @@ def _check_cancel(ctx: EngineContext) -> None:
         raise JobCancelled()
 
 
-def _output_format(op: str, params: dict) -> str:
+def _output_format(op: str, params: dict[str, Any]) -> str:
     if op == OperationType.DENOISE:
-        return params.get("format", "png")
+        return str(params.get("format", "png"))
     return op
 
 
@@ -113,15 +114,17 @@ def _output_size_check(job: Job, profile: Profile, max_pixels: int) -> Callable[
     return check
 
 
-def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict, settings: Settings, ctx: EngineContext,
-             step_progress: Callable[[float], None]) -> tuple[Any, dict | None]:
+def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict[str, Any], settings: Settings, ctx: EngineContext,
+             step_progress: Callable[[float], None]) -> tuple[Any, dict[str, Any] | None]:
     """Denoise one image; (image, what was done for the result's ``info``).
 
     The API profile runs plain CDnCNN-B as upstream; the desktop estimates the
     noise and follows ``ml.policy`` (model, sigma, clean photos kept), inside
     the ml Denoiser's ``run_params``.
     """
-    progress = lambda f: step_progress(0.9 * f)  # noqa: E731
+    def progress(f: float) -> None:
+        step_progress(0.9 * f)
+
     run_params = getattr(denoiser, "run_params", None)
     if run_params is None:  # a stand-in denoiser (tests): the plain protocol
         return denoiser.denoise_image(image, progress=progress, cancelled=ctx.cancelled), None
@@ -174,7 +177,7 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
     xmp = src.xmp if keep else None
     icc = src.icc_profile  # colour, not personal data: kept even when stripping metadata
 
-    metadata: dict | None = None
+    metadata: dict[str, Any] | None = None
     out_dir = output_dir_for(input_path, options.output_dir)
     when = datetime.now()
     for op in job.operations:
@@ -234,11 +237,13 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
         quality = params.get("quality", spec.default_quality)
         # A name reused from an interrupted attempt is ours: overwrite it.
         policy = OverwritePolicy.OVERWRITE if prev is not None else OverwritePolicy(options.overwrite)
+
+        def write(fh: BinaryIO, image: Any = image, fmt: str = fmt, quality: Any = quality) -> None:
+            imaging.save_image(image, fh, fmt, quality=quality, exif=exif, icc_profile=icc, xmp=xmp)
+
         target, size = write_output(
             target,
-            lambda fh, image=image, fmt=fmt, quality=quality: imaging.save_image(
-                image, fh, fmt, quality=quality, exif=exif, icc_profile=icc, xmp=xmp
-            ),
+            write,
             policy=policy,
             tag=job.id[:8],
         )

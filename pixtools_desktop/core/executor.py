@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
-from pixtools_desktop.core.engine import EngineContext, JobResult, run_job
+from pixtools_desktop.core.engine import DenoiserFactory, EngineContext, JobResult, run_job
 from pixtools_desktop.core.errors import OUT_OF_MEMORY_MESSAGE, ErrorCode, JobCancelled, JobError
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.logs import log_context
@@ -27,7 +27,8 @@ PROGRESS_MIN_INTERVAL_S = 0.2  # the store is not a progress bus: throttle write
 
 
 def backoff_delay(attempt: int) -> float:
-    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * (2 ** max(0, attempt - 1)))
+    factor: int = 2 ** max(0, attempt - 1)  # int ** int is Any to mypy (a negative power is a float)
+    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * factor)
 
 
 def unexpected_error_code(exc: BaseException) -> str:
@@ -46,7 +47,7 @@ def execute_job(
     job: Job,
     settings: Settings,
     *,
-    denoiser_factory=None,
+    denoiser_factory: DenoiserFactory | None = None,
     on_progress: Callable[[str, float], None] | None = None,
     is_cancelled: Callable[[str], bool] | None = None,
     is_shutting_down: Callable[[], bool] | None = None,

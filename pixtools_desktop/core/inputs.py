@@ -8,6 +8,7 @@ taken; everything else is listed as skipped, never silently ignored.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 
-def collect_inputs(paths: list[str | os.PathLike], *, recursive: bool = True) -> CollectedInputs:
+def collect_inputs(paths: Sequence[str | os.PathLike[str]], *, recursive: bool = True) -> CollectedInputs:
     out = CollectedInputs()
     seen: set[Path] = set()
 

@@ -62,7 +62,7 @@ class OutputOptions:
         return d
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> "OutputOptions":
+    def from_json(cls, data: dict[str, Any] | None) -> OutputOptions:
         data = dict(data or {})
         known = {f.name for f in dataclasses.fields(cls)}
         data = {k: v for k, v in data.items() if k in known}
@@ -104,7 +104,7 @@ class Job:
     id: str
     input_path: str
     operations: list[str]
-    params: dict[str, dict]
+    params: dict[str, dict[str, Any]]
     options: OutputOptions
     status: JobStatus = JobStatus.PENDING
     progress: float = 0.0

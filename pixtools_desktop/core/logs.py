@@ -16,9 +16,10 @@ import logging
 import logging.handlers
 import re
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -60,7 +61,7 @@ def redact(text: str) -> str:
 _STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
-def _redact_value(value, depth: int = 0):
+def _redact_value(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return redact(value)
     if depth > 4:

@@ -17,8 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from pixtools_desktop.core.errors import ValidationError
-from pixtools_desktop.core.profile import API, DESKTOP, Profile
 from pixtools_desktop.core.json_limits import loads_limited  # size/depth caps before parsing (serve, CLI)
+from pixtools_desktop.core.profile import API, DESKTOP, Profile
 
 
 class OperationType(StrEnum):
@@ -114,12 +114,12 @@ def _int_field(op: str, field: str, value: Any) -> int:
 
 
 def parse_operation_params(
-    raw: str | dict | None,
+    raw: str | dict[str, Any] | None,
     ops: list[OperationType],
     *,
     api_compatible: bool = False,
     profile: Profile | None = None,
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """Validate `operation_params`, returning only the params of requested ops.
 
     Desktop extra: `resize.enlarge` (bool, default false: never make an image
@@ -141,7 +141,7 @@ def parse_operation_params(
 
     resize_ops = API_RESIZE_SUPPORTED_OPS if api_compatible else RESIZE_SUPPORTED_OPS
     allowed = {op.value for op in ops}
-    normalized: dict[str, dict] = {}
+    normalized: dict[str, dict[str, Any]] = {}
     for op_name, op_params in parsed.items():
         if op_name not in allowed:
             continue
@@ -198,7 +198,7 @@ DENOISE_MAX_SIGMA = 75
 DENOISE_DESKTOP_OPTIONS = ("format", "mode", "strength", "model", "sigma", "noise_map", "force")
 
 
-def _denoise_extras(op_params: dict) -> dict:
+def _denoise_extras(op_params: dict[str, Any]) -> dict[str, Any]:
     """Desktop-only denoise options: output format, model mode, strength, model, sigma, noise map, force."""
     out: dict[str, Any] = {}
     fmt = op_params.get("format")
@@ -302,15 +302,15 @@ class OperationRequest:
     """A validated request: the ops in order and their normalized params."""
 
     operations: tuple[OperationType, ...]
-    params: dict[str, dict]
+    params: dict[str, dict[str, Any]]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"operations": [op.value for op in self.operations], "params": self.params}
 
 
 def validate_request(
     operations: str | list[str],
-    operation_params: str | dict | None,
+    operation_params: str | dict[str, Any] | None,
     filename: str | None,
     *,
     api_compatible: bool = False,
@@ -333,7 +333,7 @@ def validate_request(
 
 
 def check_output_size(
-    params: dict[str, dict], source_size: tuple[int, int], *, max_pixels: int, profile: Profile | None = None
+    params: dict[str, dict[str, Any]], source_size: tuple[int, int], *, max_pixels: int, profile: Profile | None = None
 ) -> None:
     """Refuse (422) a resize whose output would exceed `max_pixels`, before any work is done.
 
@@ -359,7 +359,7 @@ def check_output_size(
 
 
 def check_upload_output_size(
-    params: dict[str, dict], upload: Any, *, max_pixels: int, profile: Profile | None = None
+    params: dict[str, dict[str, Any]], upload: Any, *, max_pixels: int, profile: Profile | None = None
 ) -> None:
     """`check_output_size` for an uploaded file (a binary stream), from its header alone.
 
@@ -376,7 +376,7 @@ def check_upload_output_size(
         check_output_size(params, size, max_pixels=max_pixels, profile=profile)
 
 
-def api_params_for_desktop_job(params: dict[str, dict], source_size: tuple[int, int] | None) -> dict[str, dict]:
+def api_params_for_desktop_job(params: dict[str, dict[str, Any]], source_size: tuple[int, int] | None) -> dict[str, dict[str, Any]]:
     """A desktop job's params, rewritten so a PixTools server gives the size the desktop would.
 
     The API resizes to exactly the box (enlarging, distorting when both sides
@@ -388,7 +388,7 @@ def api_params_for_desktop_job(params: dict[str, dict], source_size: tuple[int, 
     """
     from pixtools_desktop.core.imaging.transform import planned_size
 
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for op_name, op_params in params.items():
         op_params = dict(op_params)
         resize = op_params.pop("resize", None)

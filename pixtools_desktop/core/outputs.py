@@ -20,10 +20,11 @@ import string
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from pixtools_desktop.core.errors import ErrorCode, OutputWriteError, ValidationError
 from pixtools_desktop.core.jobs import OverwritePolicy

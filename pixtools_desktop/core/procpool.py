@@ -74,7 +74,7 @@ def _child_main(conn: Connection, cancel_flag: Any) -> None:
         job = _job_from_wire(job_wire)
         last = [0.0]
 
-        def progress(fraction: float) -> None:
+        def progress(fraction: float, last: list[float] = last) -> None:  # bound: this job's clock
             now = time.monotonic()
             if now - last[0] >= PROGRESS_EVERY_S:
                 last[0] = now
@@ -116,7 +116,7 @@ class WorkerCrashed(JobError):
 class ProcessWorker:
     """One child process and the pipe to it; runs one job at a time."""
 
-    def __init__(self, mp_context: multiprocessing.context.BaseContext) -> None:
+    def __init__(self, mp_context: multiprocessing.context.SpawnContext) -> None:
         self._ctx = mp_context
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None

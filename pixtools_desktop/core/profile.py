@@ -79,7 +79,7 @@ API = Profile(
 )
 
 
-def api_profile(settings: "Settings | None" = None) -> Profile:
+def api_profile(settings: Settings | None = None) -> Profile:
     """The API profile with this operator's choices (`serve_size_cap`, `serve_keep_exif`)."""
     if settings is None:
         return API
@@ -95,7 +95,7 @@ def api_profile(settings: "Settings | None" = None) -> Profile:
     )
 
 
-def profile_for(name: str | None, settings: "Settings | None" = None) -> Profile:
+def profile_for(name: str | None, settings: Settings | None = None) -> Profile:
     """The profile a job named (`OutputOptions.profile`); unknown or missing names are the desktop's."""
     if name == API_NAME:
         return api_profile(settings)

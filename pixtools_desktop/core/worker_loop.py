@@ -108,13 +108,13 @@ class WorkerLoop:
         while not self.stopping.is_set():
             try:
                 did = self._step(lane)
-            except Exception:  # noqa: BLE001 - never lose a worker (e.g. database briefly locked)
+            except Exception:  # never lose a worker (e.g. database briefly locked)
                 log.exception("worker step failed", extra={"worker": self.name, "lane": lane})
                 exc = sys.exc_info()[1]
                 for hook in list(_error_hooks):
                     try:
                         hook(exc)  # type: ignore[arg-type]
-                    except Exception:  # noqa: BLE001 - a broken hook must not kill the worker
+                    except Exception:  # a broken hook must not kill the worker
                         log.exception("worker error hook failed")
                 self.stopping.wait(ERROR_BACKOFF_S)
                 continue

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def thread_count(requested: int | None) -> int:
     return max(1, min(n, cores))
 
 
-def resolve_device(name: str) -> "Any":
+def resolve_device(name: str) -> Any:
     import torch
 
     name = (name or "auto").lower()
@@ -238,13 +239,13 @@ class Denoiser:
         runner = self._ffd_runner(3 if via_colour else channels)
         h, w = a.shape[:2]
         if plan.noise_map == "local" and plan.estimate is not None:
-            smap = sigma_map(plan.estimate, (h + 1) // 2, (w + 1) // 2, scale=2.0)
+            smap: np.ndarray = sigma_map(plan.estimate, (h + 1) // 2, (w + 1) // 2, scale=2.0)
             if plan.estimate.sigma > 0:
                 smap *= np.float32(plan.sigma / plan.estimate.sigma)
             np.clip(smap, 0.0, 75.0, out=smap)
             plan.extra["map_range"] = [round(float(smap.min()), 2), round(float(smap.max()), 2)]
         else:
-            smap = np.float32(plan.sigma)
+            smap = np.array(plan.sigma, dtype=np.float32)  # 0-d: a constant sigma (ffdnet_tiled's contract)
         src = np.ascontiguousarray(np.repeat(a, 3, axis=2) if via_colour else a)
         res = ffdnet_tiled(runner, src, smap, out=None if via_colour else out, strength=plan.strength,
                            tile=self.tile, progress=progress, cancelled=cancelled)
@@ -314,7 +315,6 @@ class Denoiser:
         cancelled: Callable[[], bool] | None = None,
     ) -> tuple[Any, dict | None]:
         """(denoised image, report for the job's result or None for a plain request)."""
-        from PIL import Image
 
         plans: list[Plan | None] = []
 

@@ -24,6 +24,7 @@ Format facts (the shared data README, verified against the published table):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -47,6 +48,8 @@ class FFDNet(nn.Module):
     ``x``: (N, C, H, W) in [0, 1] with even H and W; ``sigma_map``: (N, 1, H/2, W/2),
     the noise standard deviation in [0, 1] units (sigma / 255).
     """
+
+    perm: torch.Tensor  # a buffer (register_buffer below)
 
     def __init__(self, in_nc: int = 3, nc: int = 96, nb: int = 12) -> None:
         super().__init__()
@@ -129,11 +132,11 @@ def load_ffdnet(path: str | Path) -> FFDNet:
         net = FFDNet(in_nc=cout // 4, nc=nc, nb=len(convs))
         mods = [m for m in net.model if isinstance(m, nn.Conv2d)]
         with torch.no_grad():
-            for m, (w, b) in zip(mods, convs):
+            for m, (w, b) in zip(mods, convs, strict=True):
                 if tuple(m.weight.shape) != w.shape or b.shape[0] != w.shape[0]:
                     raise ValueError(f"conv of shape {w.shape} where {tuple(m.weight.shape)} belongs")
                 m.weight.copy_(torch.from_numpy(w))
-                m.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)))
+                cast(torch.Tensor, m.bias).copy_(torch.from_numpy(np.ascontiguousarray(b)))  # built with bias=True
     except (OSError, KeyError, ValueError, TypeError, IndexError, StopIteration) as exc:
         raise ModelUnavailableError(
             f"Cannot read the FFDNet model file {path} ({exc}). It may be damaged or not an FFDNet .mat: "

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ import torch.nn.functional as F
 
 from pixtools_desktop.core.errors import JobCancelled
 from pixtools_desktop.ml.ffdnet import FFDNet
-from pixtools_desktop.ml.infer import MIN_TILE, MAX_TILE, _to_out, cpu_has_bf16, fast_fp32_layers
+from pixtools_desktop.ml.infer import MAX_TILE, MIN_TILE, _to_out, cpu_has_bf16, fast_fp32_layers
 
 # Bytes per full-resolution pixel: ~4 live feature maps of nc channels at a quarter of the pixels.
 DEFAULT_CPU_BUDGET = 384 * 1024 * 1024
@@ -52,6 +53,8 @@ class FFDRunner:
             low_dtype = None
             if mode == "fast":
                 low_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16 if cpu_has_bf16() else None
+        if isinstance(low_dtype, str):
+            raise ValueError(f"low_dtype must be 'auto', a torch dtype or None, not {low_dtype!r}")
         self.low_dtype = low_dtype
         convs = [m for m in self.net.model if isinstance(m, torch.nn.Conv2d)]
         keep = fast_fp32_layers(len(convs))
@@ -59,7 +62,7 @@ class FFDRunner:
         for i, c in enumerate(convs):
             dt = self.low_dtype if (self.low_dtype is not None and i not in keep) else torch.float32
             self.layers.append((c.weight.detach().to(dtype=dt).contiguous(memory_format=torch.channels_last),
-                                c.bias.detach().to(dtype=dt)))
+                                cast(torch.Tensor, c.bias).detach().to(dtype=dt)))  # built with bias=True
 
     @property
     def precision(self) -> str:
@@ -158,7 +161,7 @@ def ffdnet_tiled(
             ph, pw = (py1 - py0) % 2, (px1 - px0) % 2  # only where the tile reaches an odd image end
             xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if (ph or pw) else x
             sh, sw = xp.shape[2] // 2, xp.shape[3] // 2
-            if constant:
+            if smap_full is None:  # constant sigma
                 smap = torch.full((1, 1, sh, sw), float(sig.reshape(-1)[0]) / 255.0, device=dev)
             else:
                 smap = smap_full[py0 // 2 : py0 // 2 + sh, px0 // 2 : px0 // 2 + sw][None, None].to(dev)

@@ -49,7 +49,7 @@ def model_health(settings=None) -> dict:
                 if path.stat().st_size < 1024:
                     raise ValueError("file too small to be a model")
                 detail_extra = "unverified .pth (architecture is checked at load)"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any unreadable model is reported, never raised
             return {"status": "error", "path": str(path), "sha256_ok": None, "detail": f"{path} cannot be read ({exc}). {W.HOW_TO_GET}"}
     else:
         detail_extra = "sha256 verified"

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import torch
@@ -37,6 +38,7 @@ import torch.nn.functional as F
 
 from pixtools_desktop.core.errors import JobCancelled
 from pixtools_desktop.ml.model import DnCNN
+
 
 # Conv indices (0-based, of nb convs) kept in fp32 in fast mode: the first, the last two.
 def fast_fp32_layers(nb: int) -> set[int]:
@@ -58,7 +60,7 @@ class Runner:
         self.mode = mode
         self.nb = net.nb
         self.radius = net.receptive_radius
-        self.net = net.to(device=device, memory_format=torch.channels_last).eval()
+        self.net = net.to(device=device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]  # torch's stub lacks memory_format
         convs = [m for m in self.net.model if isinstance(m, torch.nn.Conv2d)]
         self.low_dtype: torch.dtype | None = None
         self.last_tile = 0  # tile core size used by the last call (shown to users)
@@ -73,7 +75,7 @@ class Runner:
             low = self.low_dtype is not None and i not in keep
             dt = self.low_dtype if low else torch.float32
             w = c.weight.detach().to(dtype=dt).contiguous(memory_format=torch.channels_last)
-            self.layers.append((w, c.bias.detach().to(dtype=dt), low))
+            self.layers.append((w, cast(torch.Tensor, c.bias).detach().to(dtype=dt), low))  # built with bias=True
 
     @property
     def precision(self) -> str:
@@ -87,7 +89,7 @@ class Runner:
             return self.net(x)
         h = x
         last = len(self.layers) - 1
-        for i, (w, b, low) in enumerate(self.layers):
+        for i, (w, b, _low) in enumerate(self.layers):
             h = h.to(w.dtype)
             h = F.conv2d(h, w, b, padding=1)
             if i < last:
@@ -106,7 +108,7 @@ class Runner:
                 n = torch.flip(n, dims=(3,))
             n = torch.rot90(n, -(k % 4), dims=(2, 3))
             acc = n if acc is None else acc.add_(n)
-        return acc.mul_(1.0 / 8.0)
+        return cast(torch.Tensor, acc).mul_(1.0 / 8.0)  # the 8 passes above always ran
 
 
 BYTES_PER_PIXEL_FP32 = 64 * 4 * 4  # ~4 live 64-channel fp32 feature maps (in, out, conv scratch)

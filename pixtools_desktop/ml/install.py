@@ -13,8 +13,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from pixtools_desktop.core import paths
 from pixtools_desktop.core.errors import ModelUnavailableError

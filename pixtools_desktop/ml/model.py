@@ -90,7 +90,7 @@ def _mat_str(arr: np.ndarray) -> str:
     return "".join(chr(int(c)) for c in np.asarray(arr).flatten())
 
 
-def state_dict_from_mat(path: str | Path) -> "OrderedDict[str, torch.Tensor]":
+def state_dict_from_mat(path: str | Path) -> OrderedDict[str, torch.Tensor]:
     """Read a MatConvNet SimpleNN DnCNN (.mat v7.3) into a KAIR-layout state dict."""
     import h5py
 
@@ -133,7 +133,7 @@ def state_dict_from_mat(path: str | Path) -> "OrderedDict[str, torch.Tensor]":
     return sd
 
 
-def state_dict_from_pth(path: str | Path) -> "OrderedDict[str, torch.Tensor]":
+def state_dict_from_pth(path: str | Path) -> OrderedDict[str, torch.Tensor]:
     """Read a KAIR .pth state dict with ``weights_only=True`` (no arbitrary unpickling)."""
     path = Path(path)
     try:
@@ -152,7 +152,7 @@ def state_dict_from_pth(path: str | Path) -> "OrderedDict[str, torch.Tensor]":
     return OrderedDict((k, v) for k, v in obj.items())
 
 
-def load_state_dict(path: str | Path) -> "OrderedDict[str, torch.Tensor]":
+def load_state_dict(path: str | Path) -> OrderedDict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise ModelUnavailableError(

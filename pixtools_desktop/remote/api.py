@@ -174,9 +174,10 @@ class ApiClient:
     def _json(self, resp: httpx.Response) -> dict:
         try:
             body = resp.json()
-        except ValueError:
+        except ValueError as exc:
             raise RemoteError(f"The server at {self.base_url} did not answer with PixTools JSON "
-                              f"({resp.status_code}, {resp.headers.get('content-type', 'no type')}).", kind=SERVER)
+                              f"({resp.status_code}, {resp.headers.get('content-type', 'no type')}).",
+                              kind=SERVER) from exc
         if not isinstance(body, dict):
             raise RemoteError("The server's answer was not a JSON object.", kind=SERVER)
         return body

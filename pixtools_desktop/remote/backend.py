@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from pixtools_desktop.core.backend import JobEvents, JobListener
 from pixtools_desktop.core.errors import ErrorCode, JobError
@@ -184,14 +184,14 @@ class RemoteBackend:
         try:
             job_id = state.claim_due(self.store, self.base_url, batch_ids=self.batch_ids,
                                      submits_allowed=not self._paused.is_set())
-        except Exception:  # noqa: BLE001 - e.g. the database briefly locked by another process
+        except Exception:  # e.g. the database briefly locked by another process
             log.exception("remote claim failed")
             return False
         if job_id is None:
             return False
         try:
             self._step(job_id)
-        except Exception:  # noqa: BLE001 - never lose a worker; the job is retried
+        except Exception:  # never lose a worker; the job is retried
             log.exception("remote step crashed", extra={"job_id": job_id})
             state.update(self.store, job_id, next_at=time.time() + self.max_poll_interval)
         finally:

@@ -84,7 +84,8 @@ def prepare_upload(job: Job, *, max_bytes: int = API_MAX_UPLOAD_BYTES) -> Upload
     extras = [k for k in _DESKTOP_DENOISE_OPTIONS if k in params.get("denoise", {})]
     if extras:
         raise JobError(
-            f"Denoise {', '.join(extras)} {'is a desktop-only option' if len(extras) == 1 else 'are desktop-only options'}"
+            f"Denoise {', '.join(extras)} "
+            f"{'is a desktop-only option' if len(extras) == 1 else 'are desktop-only options'}"
             " that PixTools servers do not offer (they always write a PNG with the default model). "
             "Remove it or use the local engine.",
             code=ErrorCode.REJECTED,

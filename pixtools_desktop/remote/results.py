@@ -9,9 +9,10 @@ and outputs already on disk are never downloaded twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO
 from urllib.parse import urlparse
 
 from pixtools_desktop.core.engine import INTENT_SIZE
@@ -71,7 +72,11 @@ def download_results(
             continue
         outputs[op] = OutputRecord(op=op, path=str(target), size=INTENT_SIZE, mime=mime)
         store.save_outputs(job.id, list(outputs.values()))
-        size = write_atomic(target, lambda fh, url=url: api.download(url, fh), tag=job.id[:8])
+
+        def write(fh: BinaryIO, url: str = url) -> None:
+            api.download(url, fh)
+
+        size = write_atomic(target, write, tag=job.id[:8])
         outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=mime)
         store.save_outputs(job.id, list(outputs.values()))
         progress((i + 1) / len(items))

@@ -115,7 +115,7 @@ def resolve(url: str, policy: WebhookPolicy) -> list[ipaddress.IPv4Address | ipa
         raise TargetRefused(f"the webhook host {host} does not resolve ({exc})") from exc
     addrs = []
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if policy.own_port is not None and port == policy.own_port and _is_this_machine(ip):
             raise TargetRefused(f"the webhook points at this server itself ({ip} port {port})")
         why = None if policy.allow_private else forbidden_reason(ip)

@@ -16,7 +16,7 @@ def _file_open_filter(app, deliver):
     from PySide6.QtCore import QEvent, QObject
 
     class FileOpenFilter(QObject):
-        def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        def eventFilter(self, obj, event) -> bool:
             if event.type() == QEvent.Type.FileOpen and event.file():
                 deliver([event.file()])
                 return True
@@ -36,7 +36,7 @@ def run_app(files: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("PixTools")
     app.setOrganizationName("PixTools")
-    app.setDesktopFileName("org.pixtools.PixTools")  # Wayland/taskbars match the .desktop entry's icon
+    QApplication.setDesktopFileName("org.pixtools.PixTools")  # Wayland/taskbars match the .desktop entry's icon
     abs_files = [os.path.abspath(f) for f in files]
     if send_to_running(abs_files):
         return 0
@@ -47,7 +47,7 @@ def run_app(files: list[str]) -> int:
     server.listen()
     win = MainWindow()
     server.filesReceived.connect(win.receive_files)
-    _open_filter = _file_open_filter(app, win.receive_files)  # noqa: F841 - kept alive with the app
+    _open_filter = _file_open_filter(app, win.receive_files)  # kept alive with the app
     win.show()
     if os.environ.get("PIXTOOLS_BENCH_FIRST_PAINT"):
         from pixtools_desktop.ui.first_paint import report_first_paint

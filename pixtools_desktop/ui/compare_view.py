@@ -80,7 +80,7 @@ class CompareView(QWidget):
         return self.split * self.width()
 
     # ------------------------------------------------------------ painting
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#111111"))
         rect = self.image_rect()
@@ -154,13 +154,13 @@ class CompareView(QWidget):
         self.zoom = 1.0 / self.fit_scale()  # below 1 for an image smaller than the view
         self.update()
 
-    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, e: QMouseEvent) -> None:
         if e.button() == Qt.MouseButton.RightButton:
             self._panning = e.position()
         else:
             self.set_split(e.position().x() / max(1, self.width()))
 
-    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:
         if self._panning is not None:
             rect = self.image_rect()
             d = e.position() - self._panning
@@ -170,13 +170,13 @@ class CompareView(QWidget):
         elif e.buttons() & Qt.MouseButton.LeftButton:
             self.set_split(e.position().x() / max(1, self.width()))
 
-    def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:
         self._panning = None
 
-    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, e: QWheelEvent) -> None:
         self.zoom_by(1.25 if e.angleDelta().y() > 0 else 0.8, e.position())
 
-    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, e: QKeyEvent) -> None:
         key = e.key()
         if key == Qt.Key.Key_Left:
             self.set_split(self.split - 0.05)

@@ -15,8 +15,8 @@ Pure Python (a clock can be injected) so the arithmetic is tested without Qt.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 MIN_SPAN = 0.1  # of a job's progress before its live rate counts
 MIN_SPAN_S = 0.5

@@ -17,7 +17,7 @@ class _FirstPaint(QObject):
         self.window = window
         self.done = False
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if not self.done and event.type() == QEvent.Type.Paint:
             self.done = True
             loaded = " ".join(f"{m}={m in sys.modules}" for m in ("boto3", "httpx"))
@@ -29,7 +29,7 @@ class _FirstPaint(QObject):
 def report_first_paint(window: QWidget) -> None:
     f = _FirstPaint(window)
     window.installEventFilter(f)
-    window._first_paint_filter = f
+    window._first_paint_filter = f  # type: ignore[attr-defined]  # keeps the filter alive with the window
 
 
 class _PaintGate(QObject):

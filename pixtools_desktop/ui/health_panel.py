@@ -7,10 +7,19 @@ opens it, never at start-up: the window must appear before torch loads.
 from __future__ import annotations
 
 from PySide6.QtCore import QThreadPool, Slot
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from pixtools_desktop.core.settings import Settings
-from pixtools_desktop.ui.tasks import start_task
+from pixtools_desktop.ui.tasks import TaskSignals, start_task
 
 
 def _report(settings: Settings) -> dict:
@@ -28,7 +37,7 @@ class HealthDialog(QDialog):
         self.report: dict | None = None
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._signals = None
+        self._signals: TaskSignals | None = None
         lay = QVBoxLayout(self)
         self.summary = QLabel("Checking…")
         self.summary.setObjectName("cardTitle")

@@ -63,7 +63,7 @@ class InkProgressBar(QProgressBar):
         super().__init__(parent)
         self.setMinimumHeight(30)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         span = self.maximum() - self.minimum()
         fraction = (self.value() - self.minimum()) / span if span > 0 else 0.0
         p = QPainter(self)

@@ -27,15 +27,17 @@ class LeftPanelScroll(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setWidget(panel)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         panel = self.widget()
+        if panel is None:  # before setWidget
+            return super().minimumSizeHint()
         panel.ensurePolished()
         bar = self.verticalScrollBar()
         bar.ensurePolished()
         width = panel.minimumSizeHint().width() + bar.sizeHint().width() + 2 * self.frameWidth() + 2
         return QSize(width, 160)
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(max(self.minimumSizeHint().width(), 400), 600)
 
 

@@ -41,6 +41,8 @@ def dms(value: float, positive: str, negative: str) -> str:
 
 
 def gps_coords(gps: Any) -> tuple[float, float] | None:
+    lat: Any  # whatever the file carried: float() below decides
+    lon: Any
     if isinstance(gps, dict):
         lat, lon = gps.get("latitude", gps.get("lat")), gps.get("longitude", gps.get("lon"))
     elif isinstance(gps, (list, tuple)) and len(gps) == 2:

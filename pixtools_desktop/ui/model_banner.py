@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.ui import dialogs
-from pixtools_desktop.ui.tasks import start_task
+from pixtools_desktop.ui.tasks import TaskSignals, start_task
 
 MISSING_TEXT = "The denoise model is not installed: denoise jobs would fail. Get it once (2.8 MB):"
 
@@ -35,7 +35,7 @@ class ModelBanner(QFrame):
         self.url: str | None = None  # None: the authors' official address
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._signals = None
+        self._signals: TaskSignals | None = None
         lay = QHBoxLayout(self)
         lay.setContentsMargins(14, 8, 14, 8)
         self.label = QLabel(MISSING_TEXT)

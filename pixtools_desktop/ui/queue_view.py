@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,7 +47,7 @@ MARK_WIDTH = 5
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         pal = theme.current_palette()
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(option.rect, QColor(pal["select"]))
@@ -60,13 +60,13 @@ class ProgressDelegate(QStyledItemDelegate):
 class FileDelegate(QStyledItemDelegate):
     """A fixed-size thumbnail box (names aligned) and a red edge on failed rows."""
 
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
         option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
         option.decorationSize = QSize(THUMB_SIZE, THUMB_SIZE)
         option.decorationAlignment = Qt.AlignmentFlag.AlignCenter
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().paint(painter, option, index)
         if index.data(StatusRole) == "FAILED":
             r = option.rect
@@ -93,7 +93,7 @@ class QueueView(QTableView):
         self.setAccessibleName("Job queue")
         self.setTabKeyNavigation(False)
 
-    def setModel(self, model) -> None:  # noqa: N802
+    def setModel(self, model) -> None:
         super().setModel(model)
         h = self.horizontalHeader()
         h.setHighlightSections(False)
@@ -110,7 +110,7 @@ class QueueView(QTableView):
         model.modelReset.connect(self.viewport().update)
         self._fit_columns()
 
-    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, e: QResizeEvent) -> None:
         super().resizeEvent(e)
         self._fit_columns()
 
@@ -126,7 +126,7 @@ class QueueView(QTableView):
             if col != COL_OPS and self.columnWidth(col) != w:
                 self.setColumnWidth(col, w)
 
-    def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, e: QPaintEvent) -> None:
         super().paintEvent(e)
         model = self.model()
         if model is not None and model.rowCount() == 0:

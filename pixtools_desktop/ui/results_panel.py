@@ -3,8 +3,8 @@ extracted metadata, links (S3), warnings/errors, and before/after for denoise.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
@@ -44,7 +44,7 @@ def human_size(n: int) -> str:
 
 
 class ResultsPanel(QFrame):
-    def sizeHint(self) -> QSize:  # noqa: N802 - the splitter's first layout: a comfortable card width
+    def sizeHint(self) -> QSize:  # the splitter's first layout: a comfortable card width
         return QSize(340, 600)
 
     def __init__(self, thumbnails, store=None, parent: QWidget | None = None) -> None:
@@ -124,9 +124,10 @@ class ResultsPanel(QFrame):
         self.job = job
         self._thumb_labels.clear()
         while self.outputs_layout.count():
-            item = self.outputs_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            old = self.outputs_layout.takeAt(0)
+            widget = old.widget() if old is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.meta_tree.clear()
         self.compare_btn = None
         self.notice.hide()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
-
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class FunctionTask(QRunnable):
     def run(self) -> None:
         try:
             result = self._fn()
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI as text
+        except Exception as exc:  # reported to the GUI as text
             log.exception("background task failed")
             self.signals.failed.emit(f"{type(exc).__name__}: {exc}")
         else:

@@ -31,11 +31,11 @@ def make_thumbnail(path: str, size: int) -> QImage:
     # open_image: the engine's one pixel guard (Pillow's own is switched off, see core.imaging.decode).
     with open(path, "rb") as fh, open_image(fh, path, max_pixels=DEFAULT_MAX_PIXELS) as im:
         im.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
-        im = ImageOps.exif_transpose(im)
-        im.thumbnail((size, size))
-        im = im.convert("RGBA")
-        data = im.tobytes()
-        qimg = QImage(data, im.width, im.height, im.width * 4, QImage.Format.Format_RGBA8888)
+        upright = ImageOps.exif_transpose(im)
+        upright.thumbnail((size, size))
+        rgba = upright.convert("RGBA")
+        data = rgba.tobytes()
+        qimg = QImage(data, rgba.width, rgba.height, rgba.width * 4, QImage.Format.Format_RGBA8888)
         return qimg.copy()  # own the pixels: `data` dies with this frame
 
 
@@ -46,7 +46,7 @@ class _Signals(QObject):
 
 
 class _ThumbRunnable(QRunnable):
-    def __init__(self, loader: "ThumbnailLoader") -> None:
+    def __init__(self, loader: ThumbnailLoader) -> None:
         super().__init__()
         self._loader = loader
         self.token = 0

@@ -43,6 +43,11 @@ SUBTITLE_ROOM = 330
 class HeaderBar(QFrame):
     """Header with buttons that fold into a "More" menu when the window is narrow."""
 
+    # Set by build_header once the labels exist; _left_width measures them.
+    subtitle: QLabel | None = None
+    _icon_w = 0
+    _title_w = 0
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("header")
@@ -72,7 +77,7 @@ class HeaderBar(QFrame):
             act.setToolTip(b.toolTip())
             act.triggered.connect(b.click)
 
-    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, e: QResizeEvent) -> None:
         super().resizeEvent(e)
         self.fit()
 
@@ -169,7 +174,7 @@ class BannerArea(QWidget):
         banner.installEventFilter(self)
         self._arrange()
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
         if not self._arranging and obj in self.wanted and kind in (QEvent.Type.ShowToParent,
                                                                     QEvent.Type.HideToParent):

@@ -51,7 +51,7 @@ def test_batch_with_bad_files_completes_the_good_ones(run_cli, tmp_path, pixtool
     import numpy as np
 
     deep = tmp_path / "in" / "deep16.png"
-    Image.fromarray((np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 21)).save(deep)
+    Image.fromarray(np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 21).save(deep)
     pal = tmp_path / "in" / "palette.png"
     p_img = Image.new("P", (40, 30), 1)
     p_img.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
@@ -157,7 +157,7 @@ def test_health_is_api_shaped(run_cli):
 def test_logs_are_json_with_request_and_job_ids(run_cli, photo_dir, tmp_path, pixtools_home):
     proc = run_cli("process", str(photo_dir), "--ops", "jpg", "--out", str(tmp_path / "o"), "--json", check=True)
     request_id = json.loads(proc.stdout)["request_id"]
-    lines = [json.loads(l) for l in (pixtools_home / "logs" / "pixtools.log").read_text().splitlines()]
-    mine = [l for l in lines if l.get("request_id") == request_id]
-    assert any(l["message"] == "job completed" and l["job_id"] for l in mine)
+    lines = [json.loads(ln) for ln in (pixtools_home / "logs" / "pixtools.log").read_text().splitlines()]
+    mine = [rec for rec in lines if rec.get("request_id") == request_id]
+    assert any(rec["message"] == "job completed" and rec["job_id"] for rec in mine)
     assert {"timestamp", "level", "name", "message", "request_id", "job_id"} <= set(mine[0])

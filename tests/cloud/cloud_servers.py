@@ -98,11 +98,11 @@ class Seaweed:
             try:
                 try:
                     client.head_bucket(Bucket=BUCKET)
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - no bucket yet (or not ready): create it
                     client.create_bucket(Bucket=BUCKET)
                 client.put_object(Bucket=BUCKET, Key="ready-probe", Body=b"1")
                 return
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - still starting: retry until the deadline
                 last = exc
                 time.sleep(0.3)
         self.stop()
@@ -167,7 +167,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer, threading.Thread]:
     rec = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             action = rec.next_action()
             status = action

@@ -30,7 +30,7 @@ def _wait(predicate, timeout: float = 60.0) -> None:
 def denoise_settings(tmp_path) -> Settings:
     weights = require_testdata("weights")
     try:
-        import pixtools_desktop.ml  # noqa: F401
+        import pixtools_desktop.ml  # noqa: F401 - only asks whether the ML layer imports
     except ImportError as exc:
         pytest.skip(f"ML layer missing: {exc}")
     return Settings(weights_path=str(weights), denoise_threads=2, denoise_tile=48, isolate_jobs=False, workers=1)

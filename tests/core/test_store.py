@@ -10,8 +10,7 @@ import threading
 import pytest
 
 from pixtools_desktop.core.jobs import JobStatus, OutputOptions, OutputRecord
-from pixtools_desktop.core.store import JobStore, NewJob
-from pixtools_desktop.core.store import migrations
+from pixtools_desktop.core.store import JobStore, NewJob, migrations
 
 
 @pytest.fixture

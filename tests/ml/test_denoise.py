@@ -14,9 +14,9 @@ from .conftest import REPO, cbsd68_crop, noisy, psnr, to_u8
 
 @pytest.fixture(scope="module")
 def color_net():
-    from .conftest import WEIGHTS, need
-
     from pixtools_desktop.ml.model import load_model
+
+    from .conftest import WEIGHTS, need
 
     return load_model(need(WEIGHTS / "GD_Color_Blind.mat"))
 
@@ -31,7 +31,10 @@ def whole_image_fp32(net, y: np.ndarray) -> np.ndarray:
 
 
 def test_importing_the_package_does_not_import_torch():
-    code = "import sys, pixtools_desktop, pixtools_desktop.ml, pixtools_desktop.ml.weights, pixtools_desktop.ml.denoiser; print('torch' in sys.modules)"
+    code = (
+        "import sys, pixtools_desktop, pixtools_desktop.ml, pixtools_desktop.ml.weights, pixtools_desktop.ml.denoiser;"
+        " print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import CBSD68, DATA, REPO, camera_noise, need, noisy, psnr, to_u8
+from .conftest import DATA, REPO, camera_noise, need, noisy, psnr, to_u8
 
 CLEAN_CASES = [  # (set, file, crop): clean photos whose estimates span the kept / ramp / full range
     ("CBSD68", "101087.png", 160),

@@ -13,9 +13,9 @@ from .conftest import cbsd68_crop, noisy, psnr, to_u8
 
 @pytest.fixture(scope="module")
 def ffd_color():
-    from .conftest import WEIGHTS, need
-
     from pixtools_desktop.ml.ffdnet import load_ffdnet
+
+    from .conftest import WEIGHTS, need
 
     return load_ffdnet(need(WEIGHTS / "FFDNet_color.mat"))
 

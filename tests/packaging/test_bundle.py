@@ -33,7 +33,7 @@ def build() -> dict:
     if shutil.which("tar") is None:
         pytest.skip("tar is needed to pack the bundle")
     try:
-        import PyInstaller  # noqa: F401
+        import PyInstaller  # noqa: F401 - only asks whether PyInstaller is installed
     except ImportError:
         msg = "PyInstaller is not installed (pip install -e '.[packaging]')"
         if os.environ.get("CI") == "true":

@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO_ROOT, require_testdata
 
 EXPECTED_CHECKS = {"qt", "torch", "store", "engine", "model"}

@@ -27,13 +27,13 @@ class StallingServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with stub._lock:
                     stub.keys.append(self.headers.get("Idempotency-Key"))
                 self._json(202, {"job_id": str(uuid.uuid4()), "status": "PENDING"})
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path.startswith("/api/jobs/"):
                     with stub._lock:
                         stub.polls += 1
@@ -55,7 +55,7 @@ class StallingServer:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        name="test-stalling-server")
 
-    def __enter__(self) -> "StallingServer":
+    def __enter__(self) -> StallingServer:
         self.thread.start()
         return self
 

@@ -85,7 +85,7 @@ def test_400_and_422_answers_read_well(server):
 
 
 class _Always503(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = b'{"detail":"database is down"}'
         self.send_response(503)

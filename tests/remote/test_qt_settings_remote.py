@@ -8,12 +8,12 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
 
-from pixtools_desktop.core.errors import ValidationError  # noqa: E402
-from pixtools_desktop.core.settings import Settings, load_settings, save_settings  # noqa: E402
-from pixtools_desktop.remote.secrets import resolve_api_key  # noqa: E402
-from pixtools_desktop.ui import qt_settings_remote  # noqa: E402
-from tests.remote.conftest import API_KEY  # noqa: E402
-from tests.server.serve_proc import free_port  # noqa: E402
+from pixtools_desktop.core.errors import ValidationError
+from pixtools_desktop.core.settings import Settings, load_settings, save_settings
+from pixtools_desktop.remote.secrets import resolve_api_key
+from pixtools_desktop.ui import qt_settings_remote
+from tests.remote.conftest import API_KEY
+from tests.server.serve_proc import free_port
 
 
 def _page(qtbot, settings):

@@ -45,7 +45,7 @@ class ServeProcess:
     def data_dir(self) -> Path:
         return self.home / "data" / "server"
 
-    def start(self) -> "ServeProcess":
+    def start(self) -> ServeProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
         env.update(PIXTOOLS_HOME=str(self.home), PYTHONUNBUFFERED="1", PIXTOOLS_DENOISE_THREADS="2")
         if WEIGHTS.exists():
@@ -88,7 +88,7 @@ class ServeProcess:
                 proc.wait(5)
         return proc.returncode
 
-    def restart(self) -> "ServeProcess":
+    def restart(self) -> ServeProcess:
         self.stop()
         return self.start()
 

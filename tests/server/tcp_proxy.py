@@ -21,7 +21,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._peers: dict[socket.socket, socket.socket] = {}
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._listener.setblocking(False)
         self._sel.register(self._listener, selectors.EVENT_READ)

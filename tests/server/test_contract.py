@@ -224,7 +224,7 @@ def test_webhook_called_once_or_marks_webhook_failed(keyed_server, tmp_path):
     calls: list[dict] = []
 
     class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             calls.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(204)
             self.end_headers()

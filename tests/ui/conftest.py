@@ -20,7 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QThread, QThreadPool, QTimer  # noqa: E402
 
-from tests.conftest import require_testdata  # noqa: E402
+from tests.conftest import require_testdata
 
 
 @pytest.fixture(autouse=True)

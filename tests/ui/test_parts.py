@@ -134,7 +134,7 @@ def test_settings_dialog_one_processing_page_saves_what_was_chosen(make_window, 
     from pixtools_desktop.ui.settings_dialog import SettingsDialog
 
     class Health(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             body = json.dumps({"status": "healthy", "dependencies": {"database": "ok"}}).encode()
             self.send_response(200 if self.path == "/api/health" else 404)
             self.send_header("Content-Type", "application/json")
@@ -206,7 +206,7 @@ def test_health_dialog_reports_off_the_gui_thread(make_window, qtbot):
 def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypatch):
     weights = require_testdata("weights")
     try:
-        import pixtools_desktop.ml  # noqa: F401
+        import pixtools_desktop.ml  # noqa: F401 - only asks whether the ML layer imports
     except ImportError as exc:
         pytest.skip(f"ML layer missing: {exc}")
     monkeypatch.setenv("PIXTOOLS_WEIGHTS", str(weights))
@@ -217,10 +217,10 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
     with Image.open(src) as im:
         im.crop((0, 0, 160, 120)).save(small)
     from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
-    from pixtools_desktop.core.settings import load_settings
     import threading
 
     from pixtools_desktop.core.runner import LocalRunner
+    from pixtools_desktop.core.settings import load_settings
 
     threads = []
 

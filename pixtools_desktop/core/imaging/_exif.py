@@ -29,7 +29,7 @@ def with_exif_header(exif: bytes) -> bytes:
 def _patch_ifd0_orientation(tiff: bytearray) -> bool:
     """Set IFD0's Orientation to 1 in place; False when the block is not a
     TIFF structure we can walk (the caller then falls back to Pillow)."""
-    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
+    if len(tiff) < 8 or bytes(tiff[:2]) not in (b"II", b"MM"):
         return False
     end = "<" if tiff[:2] == b"II" else ">"
     magic, ifd_offset = struct.unpack_from(end + "HI", tiff, 2)
@@ -69,7 +69,7 @@ def reset_exif_orientation(exif: bytes) -> bytes | None:
         if ORIENTATION_TAG in parsed:
             parsed[ORIENTATION_TAG] = 1
         return with_exif_header(parsed.tobytes())
-    except Exception:  # any parse failure means "unusable block"
+    except Exception:  # noqa: BLE001 - any parse failure means "unusable block"
         return None
 
 

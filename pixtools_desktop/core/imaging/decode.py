@@ -34,14 +34,21 @@ from __future__ import annotations
 import io
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageFile
 
-from pixtools_desktop.core.errors import OUT_OF_MEMORY_MESSAGE, ErrorCode, ImageDecodeError, JobError, UnsupportedImageError
+from pixtools_desktop.core.errors import (
+    OUT_OF_MEMORY_MESSAGE,
+    ErrorCode,
+    ImageDecodeError,
+    JobError,
+    UnsupportedImageError,
+)
 from pixtools_desktop.core.imaging._exif import (
     icc_colour_space,
     reset_exif_orientation,
@@ -167,7 +174,7 @@ def _identify(fp: BinaryIO, filename: str) -> ImageFile.ImageFile | None:
             continue  # not this format after all; Pillow does the same
         except (OSError, EOFError, ValueError, MemoryError, Image.DecompressionBombError):
             raise
-        except Exception as exc:  # noqa: BLE001 - a plugin's own bug on a hostile file is still "damaged"
+        except Exception as exc:  # a plugin's own bug on a hostile file is still "damaged"
             raise ValueError(f"{fmt} plugin failed: {type(exc).__name__}: {exc}") from exc
     return None
 
@@ -259,14 +266,16 @@ def _cmyk_to_rgb(im: Image.Image, icc: bytes | None, notes: list[str]) -> Image.
         try:
             from PIL import ImageCms
 
-            return ImageCms.profileToProfile(
+            converted = ImageCms.profileToProfile(
                 im,
                 ImageCms.ImageCmsProfile(io.BytesIO(icc)),  # type: ignore[arg-type]
                 ImageCms.createProfile("sRGB"),
                 renderingIntent=ImageCms.Intent.PERCEPTUAL,
                 outputMode="RGB",
             )
-        except Exception:  # ImportError or a broken profile: fall back below
+            if converted is not None:  # None only for inPlace=True
+                return converted
+        except Exception:  # noqa: BLE001 - ImportError or a broken profile: fall back below
             notes.append("The CMYK colour profile could not be used; colours were converted without it.")
     notes.append("CMYK colour was converted to RGB.")
     return im.convert("RGB")
@@ -293,7 +302,7 @@ def _normalise_mode(
     if mode.startswith("I;16"):  # I;16B, I;16L, I;16N: same values, our byte order
         return _from_uint16(np.asarray(im)), icc
     if mode in ("I", "I;32", "I;32B", "I;32L"):
-        arr = np.asarray(im).astype(np.int64)
+        arr: np.ndarray = np.asarray(im).astype(np.int64)  # the "F" branch below reuses the name for floats
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             notes.append("32-bit integer values outside 0..65535 were clipped to 16-bit.")
         return _from_uint16(np.clip(arr, 0, 65535)), icc
@@ -377,8 +386,8 @@ def _decode(
     im: ImageFile.ImageFile,
     fp: BinaryIO,
     size: int,
-    reduce_to: "ReduceTo | None" = None,
-    check_size: "CheckSize | None" = None,
+    reduce_to: ReduceTo | None = None,
+    check_size: CheckSize | None = None,
 ) -> SourceImage:
     notes: list[str] = []
     if check_size is not None:  # before any pixel is decoded
@@ -402,7 +411,7 @@ def _decode(
             f"There is not enough memory to decode this {im.width} x {im.height} image.",
             code=ErrorCode.OUT_OF_MEMORY,
         ) from exc
-    except Exception as exc:  # noqa: BLE001 - OSError, ValueError, TypeError, ...: all "damaged"
+    except Exception as exc:  # OSError, ValueError, TypeError, ...: all "damaged"
         fp.seek(max(0, size - 64))
         if _looks_truncated(exc, fmt, fp.read()):
             raise ImageDecodeError(TRUNCATED_MESSAGE) from exc
@@ -416,7 +425,7 @@ def _decode(
         orientation = int(exif_obj.get(0x0112) or 1)
         if exif_raw is None and len(exif_obj):  # TIFF: EXIF lives in the file's own tags
             exif_raw = exif_obj.tobytes()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a decoder's own error on a damaged block: noted, the photo goes on
         orientation = 1
         notes.append("The EXIF block is damaged; it was ignored.")
         exif_raw = None
@@ -444,11 +453,11 @@ def _decode(
 
 
 def load_image(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
-    reduce_to: "ReduceTo | None" = None,
-    check_size: "CheckSize | None" = None,
+    reduce_to: ReduceTo | None = None,
+    check_size: CheckSize | None = None,
 ) -> SourceImage:
     """Decode `path` by content into an upright `SourceImage`.
 
@@ -490,5 +499,5 @@ def load_image(
                     code=ErrorCode.MISSING_INPUT,
                 ) from exc
             raise ImageDecodeError(DAMAGED_MESSAGE.format(fmt="image")) from exc  # a decoder's complaint
-        except Exception as exc:  # noqa: BLE001 - a decoder's TypeError/KeyError/...: the file is damaged
+        except Exception as exc:  # a decoder's TypeError/KeyError/...: the file is damaged
             raise ImageDecodeError(DAMAGED_MESSAGE.format(fmt="image")) from exc

@@ -32,7 +32,7 @@ PNG_OPTIMIZE_MAX_PIXELS = 4_000_000
 # A JPEG APP1 segment holds at most 65533 bytes of payload.
 _JPEG_MAX_EXIF = 65533
 
-_WHITE = {"L": 255, "RGB": (255, 255, 255)}
+_WHITE: dict[str, int | tuple[int, int, int]] = {"L": 255, "RGB": (255, 255, 255)}
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -114,7 +114,7 @@ def save_image(
     # Always pass the key: Pillow's PNG, TIFF and AVIF writers fall back to
     # the image's own `info["icc_profile"]` when it is absent, which would
     # defeat stripping metadata from a decoded image.
-    params["icc_profile"] = _icc_for(icc_profile, out)
+    params["icc_profile"] = icc_out = _icc_for(icc_profile, out)
     exif_bytes = with_exif_header(exif) if exif else None
     if fmt == "jpg":
         params["optimize"] = True  # Huffman tables only: lossless and cheap
@@ -136,7 +136,7 @@ def save_image(
             # the output whatever we pass; a plain copy carries no tags.
             out = out.copy()
         # LZW-compressed, camera EXIF kept: see _tiff.py for how.
-        save_tiff(out, fp, exif=exif_bytes, icc_profile=params["icc_profile"], xmp=xmp)
+        save_tiff(out, fp, exif=exif_bytes, icc_profile=icc_out, xmp=xmp)
         return
     if exif_bytes and len(exif_bytes) > len(EXIF_HEADER):
         params["exif"] = exif_bytes

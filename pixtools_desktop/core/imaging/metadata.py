@@ -87,7 +87,8 @@ def format_datetime(value: Any, offset: Any = None) -> str | None:
     if not match:
         return None
     try:
-        moment = datetime(*(int(g) for g in match.groups()))
+        year, month, day, hour, minute, second = (int(g) for g in match.groups())
+        moment = datetime(year, month, day, hour, minute, second)
     except ValueError:  # "0000:00:00 00:00:00" and similar placeholders
         return None
     iso = moment.isoformat()
@@ -101,13 +102,13 @@ def _degrees(dms: Any, ref: Any, negative_ref: str, limit: float) -> float | Non
     parts = [_number(v) for v in dms[:3]]
     if not parts or any(p is None for p in parts):
         return None
-    value = sum(p / 60**i for i, p in enumerate(parts))  # type: ignore[operator]
+    value: float = sum(p / 60**i for i, p in enumerate(parts) if p is not None)  # all present: checked above
     if not 0 <= value <= limit:
         return None
     return -value if (_text(ref) or "").upper().startswith(negative_ref) else value
 
 
-def _gps(gps: dict) -> dict[str, float] | None:
+def _gps(gps: dict[int, Any]) -> dict[str, float] | None:
     if not gps:
         return None
     lat = _degrees(gps.get(2), gps.get(1), "S", 90.0)
@@ -117,7 +118,7 @@ def _gps(gps: dict) -> dict[str, float] | None:
     return {"latitude": lat, "longitude": lon}
 
 
-def _iso(exif_ifd: dict) -> int | None:
+def _iso(exif_ifd: dict[int, Any]) -> int | None:
     for tag in (_ISO, _ISO_SPEED, _REI):
         number = _number(exif_ifd.get(tag))
         if number is not None and number > 0:
@@ -125,10 +126,10 @@ def _iso(exif_ifd: dict) -> int | None:
     return None
 
 
-def _sub_ifd(exif: Image.Exif, tag: int) -> dict:
+def _sub_ifd(exif: Image.Exif, tag: int) -> dict[int, Any]:
     try:
         return dict(exif.get_ifd(tag))
-    except Exception:  # a broken sub-IFD pointer loses only that IFD's fields
+    except Exception:  # noqa: BLE001 - a broken sub-IFD pointer loses only that IFD's fields
         return {}
 
 
@@ -182,7 +183,7 @@ def full_metadata(api: dict[str, Any] | None) -> dict[str, Any]:
     return {**dict.fromkeys(FIELDS), **api}
 
 
-def _exif_from_path(path: str | os.PathLike) -> Image.Exif:
+def _exif_from_path(path: str | os.PathLike[str]) -> Image.Exif:
     filename = os.fspath(path)
     try:
         fp = open(filename, "rb")
@@ -199,12 +200,12 @@ def _exif_from_path(path: str | os.PathLike) -> Image.Exif:
                     if tag in exif:
                         _sub_ifd(exif, tag)
                 return exif
-            except Exception:
+            except Exception:  # noqa: BLE001 - unreadable tags read as no tags; the job reports real errors
                 pass
         return Image.Exif()
 
 
-def extract_metadata(source: SourceImage | str | os.PathLike) -> dict[str, Any]:
+def extract_metadata(source: SourceImage | str | os.PathLike[str]) -> dict[str, Any]:
     """PixTools API metadata fields for a decoded image or a file path.
 
     From a path only the header and tags are read, so this is cheap even for
@@ -215,11 +216,11 @@ def extract_metadata(source: SourceImage | str | os.PathLike) -> dict[str, Any]:
         if source.exif:
             try:
                 exif.load(source.exif)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a damaged block reads as no tags (decode already noted it)
                 exif = Image.Exif()
     else:
         exif = _exif_from_path(source)
     try:
         return metadata_from_exif(exif)
-    except Exception:  # a pathological block must not fail the job
+    except Exception:  # noqa: BLE001 - a pathological block must not fail the job
         return dict.fromkeys(FIELDS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -63,7 +63,7 @@ def target_size(
     return size
 
 
-def planned_size(src_width: int, src_height: int, resize: dict | None, profile: "Profile") -> tuple[int, int]:
+def planned_size(src_width: int, src_height: int, resize: dict[str, Any] | None, profile: Profile) -> tuple[int, int]:
     """What one op's `resize` params make of a `src_width` x `src_height` image under `profile`."""
     if not resize:
         return src_width, src_height
