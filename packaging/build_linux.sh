@@ -19,7 +19,11 @@
 #   PIXTOOLS_BUILD_NICE     nice level for PyInstaller (default 10)
 #   PIXTOOLS_TAR_FORMAT     gz (default, opens everywhere) or zst (5-10x faster to make)
 #   PIXTOOLS_BUILD_FORCE    1: ignore the cached bundle
-# Output (last line on stdout): the tarball's path. Timings go to BUILD_DIR/build-times.txt.
+#   PIXTOOLS_BUILD_DEB      1 (default where dpkg-deb exists): also the .deb (packaging/linux/build_deb.sh)
+#   PIXTOOLS_BUILD_APPIMAGE 1 (default where mksquashfs exists): also the AppDir + squashfs, and the
+#                           AppImage when APPIMAGE_RUNTIME names the type-2 runtime (packaging/linux/build_appimage.sh)
+# Output (last line on stdout): the tarball's path. Timings go to BUILD_DIR/build-times.txt; the
+# paths of the .deb and the AppImage (or its squashfs) to BUILD_DIR/artifacts.txt.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -87,6 +91,10 @@ else
   rm -rf "$BUILD_DIR/stage" "$BUILD_DIR"/*.tar.*  # stale packages of an older bundle
 fi
 [ -x "$BUNDLE/pixtools" ] || { log "no executable at $BUNDLE/pixtools"; exit 1; }
+
+# Source and licence of every bundled file (THIRD-PARTY-NOTICES.txt inside the bundle); fails on a
+# file it cannot attribute or on model weights without a licence that allows shipping them.
+"$PY" "$HERE/licences.py" "$BUNDLE" --work "$BUILD_DIR/work" --check
 
 # ------------------------------------------------------------ 2. self-test
 # A throw-away PIXTOOLS_HOME: the self-test must not touch the builder's own settings or logs.
@@ -161,5 +169,23 @@ mv "$TARBALL.part" "$TARBALL"
 echo "package_s $(elapsed "$t0")" >>"$TIMES"
 echo "bundle_bytes $(du -sb "$BUNDLE" | cut -f1)" >>"$TIMES"
 echo "tarball_bytes $(stat -c %s "$TARBALL")" >>"$TIMES"
+
+# ------------------------------------------------------------ 5. .deb and AppImage
+: >"$BUILD_DIR/artifacts.txt"
+rm -f "$BUILD_DIR"/*.deb "$BUILD_DIR"/*.squashfs "$BUILD_DIR"/*.AppImage
+if [ "${PIXTOOLS_BUILD_DEB:-1}" = 1 ] && command -v dpkg-deb >/dev/null 2>&1; then
+  t0="$(now)"
+  DEB="$(PYTHON="$PY" "$HERE/linux/build_deb.sh" "$BUNDLE" "$BUILD_DIR" | tail -n1)"
+  echo "deb $DEB" >>"$BUILD_DIR/artifacts.txt"
+  echo "deb_s $(elapsed "$t0")" >>"$TIMES"
+  echo "deb_bytes $(stat -c %s "$DEB")" >>"$TIMES"
+fi
+if [ "${PIXTOOLS_BUILD_APPIMAGE:-1}" = 1 ] && command -v mksquashfs >/dev/null 2>&1; then
+  t0="$(now)"
+  APPIMAGE="$(PYTHON="$PY" "$HERE/linux/build_appimage.sh" "$BUNDLE" "$BUILD_DIR" | tail -n1)"
+  echo "appimage $APPIMAGE" >>"$BUILD_DIR/artifacts.txt"
+  echo "appimage_s $(elapsed "$t0")" >>"$TIMES"
+  echo "appimage_bytes $(stat -c %s "$APPIMAGE")" >>"$TIMES"
+fi
 log "$(tr '\n' ' ' <"$TIMES")"
 echo "$TARBALL"
