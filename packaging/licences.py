@@ -103,18 +103,18 @@ def _top_level_owners() -> dict[str, md.Distribution]:
     return owners
 
 
-def _debian_package(lib_name: str) -> tuple[str, str, str] | None:
-    """(package, version, licence summary) of the Debian package providing a library of this name."""
+def _debian_package(lib_name: str) -> tuple[str, str, str, str] | None:
+    """(package, version, licence summary, source package) of the Debian package providing this library."""
     try:
-        out = subprocess.run(["dpkg", "-S", f"/{lib_name}"], capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run(["dpkg", "-S", f"*/{lib_name}"], capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     for line in out.splitlines():
         pkg, _, path = line.partition(": ")
         if path.endswith("/" + lib_name):
             pkg = pkg.split(",")[0].split(":")[0]
-            version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True, text=True,
-                                     timeout=60).stdout
+            version, _, source = subprocess.run(["dpkg-query", "-W", "-f=${Version} ${source:Package}", pkg],
+                                                capture_output=True, text=True, timeout=60).stdout.partition(" ")
             copyright_file = Path("/usr/share/doc") / pkg / "copyright"
             licences: list[str] = []
             if copyright_file.is_file():
@@ -122,7 +122,7 @@ def _debian_package(lib_name: str) -> tuple[str, str, str] | None:
                     if m.group(1) not in licences:
                         licences.append(m.group(1))
             lic = ", ".join(licences[:4]) or f"see {copyright_file}"
-            return pkg, version, f"{lic} (Debian: {copyright_file})"
+            return pkg, version, f"{lic} (Debian: {copyright_file})", source or pkg
     return None
 
 
@@ -157,10 +157,22 @@ def attribute(bundle: Path, work: Path | None = None) -> tuple[list[Row], list[s
         else:
             rows.append(Row(entry, name, dist.version, _dist_licence(dist), _dist_source(dist)))
 
+    dist_infos = {d.metadata["Name"].lower().replace("-", "_"): d for d in md.distributions()}
     for entry in sorted(internal.iterdir()):
         name = entry.name
+        if entry.is_symlink():  # PyInstaller's top-level links to libraries inside a package folder
+            target = entry.resolve()
+            if target.is_relative_to(internal.resolve()):
+                name = target.relative_to(internal.resolve()).parts[0]
         base = name.split(".")[0] if not name.endswith(".libs") else name
-        if name in ("base_library.zip", "lib-dynload") or name.startswith("libpython") or base in stdlib:
+        if name.endswith(".dist-info"):
+            dist = dist_infos.get(name.split("-")[0].lower().replace("-", "_"))
+            if dist:
+                add_dist(entry.name, dist)
+            else:
+                unknown.append(entry.name)
+        elif name in ("base_library.zip", "lib-dynload", "python3.11") or name.startswith(("libpython", "python3.")) \
+                or base in stdlib:
             rows.append(Row(name, *PYTHON))
         elif name in ("resources", "pixtools_desktop"):
             rows.append(Row(name, PIXTOOLS[0], "", PIXTOOLS[2], PIXTOOLS[3]))
@@ -174,11 +186,11 @@ def attribute(bundle: Path, work: Path | None = None) -> tuple[list[Row], list[s
         elif name in ("THIRD-PARTY-NOTICES.txt",):
             continue
         elif name in owners or base in owners:
-            add_dist(name, owners.get(name) or owners[base])
+            add_dist(entry.name, owners.get(name) or owners[base])
         elif entry.is_file() and ".so" in name:
             deb = _debian_package(name)
             if deb:
-                rows.append(Row(name, f"Debian package {deb[0]}", deb[1], deb[2], "https://sources.debian.org/src/" + deb[0]))
+                rows.append(Row(name, f"Debian package {deb[0]}", deb[1], deb[2], "https://sources.debian.org/src/" + deb[3]))
             else:
                 unknown.append(name)
         else:

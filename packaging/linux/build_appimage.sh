@@ -17,7 +17,8 @@
 # fetches it (.github/workflows/release.yml); here the squashfs is extracted and run instead
 # (tests/packaging/test_installers.py), which is what the runtime does with --appimage-extract.
 #
-# Environment: PYTHON (with Pillow, for the icon sizes), APPIMAGE_RUNTIME (optional), PIXTOOLS_BUILD_NICE.
+# Environment: PYTHON (with Pillow, for the icon sizes), APPIMAGE_RUNTIME (optional), PIXTOOLS_BUILD_NICE,
+# PIXTOOLS_SQUASHFS_LEVEL (zstd level, default 15; the tests use a fast one).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -55,7 +56,7 @@ if command -v desktop-file-validate >/dev/null; then desktop-file-validate "$APP
 
 log "mksquashfs $NAME.squashfs ..."
 nice -n "${PIXTOOLS_BUILD_NICE:-10}" mksquashfs "$APPDIR" "$OUT/$NAME.squashfs" -root-owned -noappend -no-progress \
-  -comp zstd -Xcompression-level 15 -b 1M -processors "$(nproc)" >&2
+  -comp zstd -Xcompression-level "${PIXTOOLS_SQUASHFS_LEVEL:-15}" -b 1M -processors "$(nproc)" >&2
 
 if [ -n "${APPIMAGE_RUNTIME:-}" ]; then
   [ -f "$APPIMAGE_RUNTIME" ] || { log "APPIMAGE_RUNTIME=$APPIMAGE_RUNTIME is not a file"; exit 2; }
