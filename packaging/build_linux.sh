@@ -93,6 +93,9 @@ else
   rm -rf "$BUILD_DIR/stage" "$BUILD_DIR"/*.tar.*  # stale packages of an older bundle
 fi
 [ -x "$BUNDLE/pixtools" ] || { log "no executable at $BUNDLE/pixtools"; exit 1; }
+# PyInstaller adds top-level links to the libraries it relocated (libQt6X.so.6 -> PySide6/Qt/lib/...)
+# after the spec's pruning ran; a link whose library was pruned as an orphan dangles: remove it.
+find "$BUNDLE" -xtype l -print -delete | sed 's|^|build_linux: removed dangling link |' >&2
 
 # Source and licence of every bundled file (THIRD-PARTY-NOTICES.txt inside the bundle); fails on a
 # file it cannot attribute or on model weights without a licence that allows shipping them.

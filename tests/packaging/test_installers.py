@@ -89,7 +89,7 @@ def test_deb_lintian_has_no_errors(build: dict) -> None:
     deb = _deb(build)
     if shutil.which("lintian") is None:
         _skip_or_fail("lintian is not installed (apt-get install lintian)")
-    proc = subprocess.run(["lintian", "--fail-on", "error", "--no-tag-display-limit", str(deb)],
+    proc = subprocess.run(["lintian", "--fail-on", "error", "--tag-display-limit", "0", str(deb)],
                           capture_output=True, text=True, timeout=900)
     errors = [line for line in proc.stdout.splitlines() if line.startswith("E:")]
     assert proc.returncode == 0 and not errors, proc.stdout[-4000:] + proc.stderr[-2000:]
