@@ -18,7 +18,8 @@
 # No maintainer scripts: the menu, MIME and icon caches are refreshed by dpkg triggers of
 # desktop-file-utils, shared-mime-info and hicolor-icon-theme.
 #
-# Environment: PYTHON (an interpreter with Pillow, for the icon sizes), PIXTOOLS_DEB_COMPRESS (xz (default), gzip, zstd).
+# Environment: PYTHON (an interpreter with Pillow, for the icon sizes), PIXTOOLS_DEB_COMPRESS (xz (default)
+# or gzip: the only member formats lintian accepts).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -40,8 +41,10 @@ mkdir -p "$ROOTFS/DEBIAN" "$ROOTFS/opt" "$ROOTFS/usr/bin" "$ROOTFS/usr/share/app
 
 # ------------------------------------------------------------ files
 cp -al "$BUNDLE" "$ROOTFS/opt/pixtools"  # hard links: no second copy on disk
-# dpkg-deb packs modes as found: files readable by all, nothing group/world-writable
+# dpkg-deb packs modes as found: files readable by all, nothing group/world-writable, shared
+# libraries not executable (policy 8.1; the dynamic linker needs only read access)
 chmod -R u+rwX,go+rX,go-w "$ROOTFS/opt/pixtools"
+find "$ROOTFS/opt/pixtools" -type f \( -name '*.so' -o -name '*.so.*' \) -exec chmod 0644 {} +
 ln -s /opt/pixtools/pixtools "$ROOTFS/usr/bin/pixtools"
 
 # The desktop entry runs the command on PATH (the tarball's install.sh writes an absolute path instead).
@@ -114,9 +117,13 @@ chmod 0644 "$ROOTFS/DEBIAN/control" "$ROOTFS/DEBIAN/md5sums"
 
 # ------------------------------------------------------------ pack
 COMPRESS="${PIXTOOLS_DEB_COMPRESS:-xz}"
+case "$COMPRESS" in
+  xz) LEVEL=(-z6) ;;
+  gzip) LEVEL=(-z1) ;;  # quick (the tests); releases use xz
+  *) log "PIXTOOLS_DEB_COMPRESS=$COMPRESS: lintian accepts only xz or gzip members (zstd is malformed-deb-archive); using gzip"
+     COMPRESS=gzip; LEVEL=(-z1) ;;
+esac
 log "packing $(basename "$DEB") ($COMPRESS, $INSTALLED_KB KiB installed)"
-LEVEL=()
-[ "$COMPRESS" = zstd ] && LEVEL=(-z3)  # quick (the tests); releases use xz
 nice -n "${PIXTOOLS_BUILD_NICE:-10}" dpkg-deb --root-owner-group -Z"$COMPRESS" "${LEVEL[@]}" --build "$ROOTFS" "$DEB" >&2
 rm -rf "$ROOTFS"
 echo "$DEB"

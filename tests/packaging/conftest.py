@@ -45,7 +45,7 @@ def build() -> dict:
     env["PIXTOOLS_BUILD_WEIGHTS"] = str(no_weights)
     # Fast compressors: the same files, packed in seconds instead of minutes on a shared 2-core machine
     # (releases use the defaults: xz tarball and .deb, zstd-15 SquashFS).
-    env.update(PIXTOOLS_TAR_FORMAT="zst", PIXTOOLS_DEB_COMPRESS="zstd", PIXTOOLS_SQUASHFS_LEVEL="3")
+    env.update(PIXTOOLS_TAR_FORMAT="zst", PIXTOOLS_DEB_COMPRESS="gzip", PIXTOOLS_SQUASHFS_LEVEL="3")
     env.setdefault("PYTHON", sys.executable)
     proc = subprocess.run(
         [str(REPO_ROOT / "packaging" / "build_linux.sh"), str(build_dir)],
