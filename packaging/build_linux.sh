@@ -20,7 +20,7 @@
 #   PIXTOOLS_TAR_FORMAT     xz (default: smallest, opens everywhere), gz (faster) or zst (fastest)
 #   PIXTOOLS_BUILD_FORCE    1: ignore the cached bundle
 #   PIXTOOLS_BUILD_DEB      1 (default where dpkg-deb exists): also the .deb (packaging/linux/build_deb.sh)
-#   PIXTOOLS_DEB_COMPRESS   xz (default), zstd or gzip: the .deb's compression (build_deb.sh)
+#   PIXTOOLS_DEB_COMPRESS   xz (default) or gzip (quick): the .deb's compression (build_deb.sh)
 #   PIXTOOLS_SQUASHFS_LEVEL zstd level of the AppImage's SquashFS (default 15; build_appimage.sh)
 #   PIXTOOLS_BUILD_APPIMAGE 1 (default where mksquashfs exists): also the AppDir + squashfs, and the
 #                           AppImage when APPIMAGE_RUNTIME names the type-2 runtime (packaging/linux/build_appimage.sh)
