@@ -12,7 +12,8 @@ VENV=.venv
 # Qt's xcb platform and Xvfb for the real-window test; libGL/EGL/fontconfig for Qt offscreen.
 APT_PACKAGES=(python3-venv libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0
-  libxcb-cursor0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core imagemagick desktop-file-utils)
+  libxcb-cursor0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core imagemagick desktop-file-utils
+  dpkg-dev lintian squashfs-tools)  # the .deb (dpkg-shlibdeps, lintian) and AppImage (mksquashfs) tests
 
 install_system_packages() {
   command -v dpkg >/dev/null 2>&1 || { echo "dev.sh: not a Debian/Ubuntu system; install Qt's xcb libraries and Xvfb yourself" >&2; return 0; }
