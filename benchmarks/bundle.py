@@ -1,14 +1,20 @@
 """Size and start-up time of the Linux bundle, against the source install as baseline.
 
-    .venv/bin/python benchmarks/bundle.py [BUNDLE_DIR] [--runs N]
+    .venv/bin/python benchmarks/bundle.py [BUNDLE_DIR] [--before OLD_BUNDLE_DIR] [--runs N]
+                                          [--display :61 [--exe /usr/bin/pixtools]]
 
 BUNDLE_DIR defaults to packaging/build/dist/PixTools (made by
-packaging/build_linux.sh). Prints two tables:
+packaging/build_linux.sh). Prints:
 
-* size by top-level component (du of the bundle's files, grouped);
+* size by top-level component (the bundle's files, grouped), and with
+  --before the same for an older bundle side by side (before/after a change
+  to the spec); the packages' sizes from BUILD_DIR/build-times.txt;
 * start-up time: `--version` and `--self-test` of the bundle vs
   `python -m pixtools_desktop` from this interpreter (same run, same machine),
-  median of N runs, with the bundle/baseline ratio.
+  median of N runs, with the bundle/baseline ratio;
+* with --display: seconds from launching the app (the bundle, or --exe such
+  as the installed /usr/bin/pixtools) to the window's first paint on that X
+  display (PIXTOOLS_BENCH_FIRST_PAINT), first run and median, in a fresh HOME.
 
 The first run of each command is reported separately ("first"): right after a
 build the files are usually in the page cache anyway, so this is a warm-cache
@@ -31,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 GROUPS = [  # (label, prefixes under _internal/) - first match wins
-    ("torch (libtorch_cpu etc.)", ("torch", "torchgen", "functorch")),
+    ("torch: libtorch_cpu.so alone", ("torch/lib/libtorch_cpu",)),
+    ("torch: the rest (libtorch_python, Python modules...)", ("torch", "torchgen", "functorch")),
     ("Qt / PySide6", ("PySide6", "shiboken6", "libQt6")),
     ("numpy + OpenBLAS", ("numpy",)),
     ("Pillow + codecs", ("PIL", "pillow.libs")),
@@ -53,15 +60,43 @@ def tree_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def size_table(bundle: Path) -> list[tuple[str, int]]:
+def size_table(bundle: Path) -> dict[str, int]:
     internal = bundle / "_internal"
     sizes: dict[str, int] = {label: 0 for label, _ in GROUPS}
     sizes["other"] = 0
-    for entry in internal.iterdir():
-        label = next((lab for lab, prefixes in GROUPS if entry.name.startswith(prefixes)), "other")
-        sizes[label] += tree_size(entry)
+    for path in internal.rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        rel = path.relative_to(internal).as_posix()
+        label = next((lab for lab, prefixes in GROUPS if rel.startswith(prefixes)), "other")
+        sizes[label] += path.stat().st_size
     sizes["executable (bootloader + Python modules archive)"] = sum(tree_size(p) for p in bundle.iterdir() if p.is_file())
-    return sorted(sizes.items(), key=lambda kv: -kv[1])
+    return sizes
+
+
+def package_sizes(bundle: Path) -> dict[str, int]:
+    """Sizes build_linux.sh recorded for the packages made from this bundle (BUILD_DIR/build-times.txt)."""
+    times = bundle.parent.parent / "build-times.txt"
+    if not times.is_file():
+        return {}
+    rows = dict(line.split(" ", 1) for line in times.read_text().splitlines() if " " in line)
+    return {k: int(v) for k, v in rows.items() if k.endswith("_bytes")}
+
+
+def first_paint(exe: str, display: str, runs: int) -> tuple[float, float]:
+    """(first, median) seconds from launch to the window's first paint, in a fresh HOME each run."""
+    times = []
+    for _ in range(runs + 1):
+        with tempfile.TemporaryDirectory(prefix="pixtools-paint-") as home:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXTOOLS_", "XDG_", "PYTHON", "QT_"))}
+            env.update(HOME=home, DISPLAY=display, QT_QPA_PLATFORM="xcb", PIXTOOLS_BENCH_FIRST_PAINT="1")
+            t0 = time.time()
+            proc = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=120)
+            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("first-paint ")), None)
+            if line is None:
+                raise SystemExit(f"{exe} never painted ({proc.returncode}): {proc.stderr[-2000:]}")
+            times.append(float(line.split()[1]) - t0)
+    return times[0], statistics.median(times[1:]) if runs else times[0]
 
 
 def time_cmd(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, float]:
@@ -73,13 +108,16 @@ def time_cmd(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, flo
         times.append(time.perf_counter() - t0)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return times[0], statistics.median(times[1:])
+    return times[0], statistics.median(times[1:]) if runs else times[0]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("bundle", nargs="?", default=str(ROOT / "packaging" / "build" / "dist" / "PixTools"))
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--before", help="an older bundle to compare sizes with (same table)")
+    ap.add_argument("--display", help="an X display (Xvfb) for the first-paint measurement")
+    ap.add_argument("--exe", help="the program to start for --display (default: the bundle's)")
     args = ap.parse_args()
     bundle = Path(args.bundle)
     exe = bundle / "pixtools"
@@ -87,13 +125,35 @@ def main() -> int:
         print(f"no bundle at {bundle}: run packaging/build_linux.sh first", file=sys.stderr)
         return 2
 
-    rows = size_table(bundle)
-    total = sum(s for _, s in rows)
+    after = size_table(bundle)
+    before = size_table(Path(args.before)) if args.before else None
+    total = sum(after.values())
     print(f"\nBundle size: {bundle}  ({total / 2**20:.0f} MiB in files)")
-    print(f"{'component':52} {'MiB':>8} {'share':>7}")
-    for label, size in rows:
-        if size:
+    if before:
+        print(f"before: {args.before}  ({sum(before.values()) / 2**20:.0f} MiB in files)")
+        print(f"{'component':52} {'before MiB':>10} {'after MiB':>10} {'change':>8}")
+    else:
+        print(f"{'component':52} {'MiB':>8} {'share':>7}")
+    for label in sorted(after, key=lambda k: -max(after[k], (before or {}).get(k, 0))):
+        size = after[label]
+        if before:
+            old = before.get(label, 0)
+            if size or old:
+                print(f"{label:52} {old / 2**20:10.1f} {size / 2**20:10.1f} {(size - old) / 2**20:+8.1f}")
+        elif size:
             print(f"{label:52} {size / 2**20:8.1f} {size / total:7.1%}")
+    if before:
+        old_total = sum(before.values())
+        print(f"{'total':52} {old_total / 2**20:10.1f} {total / 2**20:10.1f} {(total - old_total) / 2**20:+8.1f}")
+    for name, size in package_sizes(bundle).items():
+        print(f"{name.removesuffix('_bytes') + ' (package file)':52} {size / 1e6:8.1f} MB")
+    if args.display:
+        exe = args.exe or str(exe)
+        first, median = first_paint(exe, args.display, args.runs)
+        print(f"\nWindow first paint on {args.display} ({exe}, fresh HOME): first {first:.2f} s, "
+              f"median of {args.runs} {median:.2f} s")
+        if args.runs == 0:
+            return 0
 
     with tempfile.TemporaryDirectory(prefix="pixtools-bench-") as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}

@@ -17,9 +17,15 @@
 #   PYTHON                  interpreter with PyInstaller and the app (default .venv/bin/python)
 #   PIXTOOLS_BUILD_WEIGHTS  folder whose *.mat/*.pth are bundled (default weights/)
 #   PIXTOOLS_BUILD_NICE     nice level for PyInstaller (default 10)
-#   PIXTOOLS_TAR_FORMAT     gz (default, opens everywhere) or zst (5-10x faster to make)
+#   PIXTOOLS_TAR_FORMAT     xz (default: smallest, opens everywhere), gz (faster) or zst (fastest)
 #   PIXTOOLS_BUILD_FORCE    1: ignore the cached bundle
-# Output (last line on stdout): the tarball's path. Timings go to BUILD_DIR/build-times.txt.
+#   PIXTOOLS_BUILD_DEB      1 (default where dpkg-deb exists): also the .deb (packaging/linux/build_deb.sh)
+#   PIXTOOLS_DEB_COMPRESS   xz (default) or gzip (quick): the .deb's compression (build_deb.sh)
+#   PIXTOOLS_SQUASHFS_LEVEL zstd level of the AppImage's SquashFS (default 15; build_appimage.sh)
+#   PIXTOOLS_BUILD_APPIMAGE 1 (default where mksquashfs exists): also the AppDir + squashfs, and the
+#                           AppImage when APPIMAGE_RUNTIME names the type-2 runtime (packaging/linux/build_appimage.sh)
+# Output (last line on stdout): the tarball's path. Timings go to BUILD_DIR/build-times.txt; the
+# paths of the .deb and the AppImage (or its squashfs) to BUILD_DIR/artifacts.txt.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -28,7 +34,7 @@ BUILD_DIR="$(mkdir -p "${1:-$HERE/build}" && cd "${1:-$HERE/build}" && pwd)"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
 [ -x "$PY" ] || PY="$(command -v python3)"
 NICE="${PIXTOOLS_BUILD_NICE:-10}"
-FORMAT="${PIXTOOLS_TAR_FORMAT:-gz}"
+FORMAT="${PIXTOOLS_TAR_FORMAT:-xz}"
 export PIXTOOLS_BUILD_WEIGHTS="${PIXTOOLS_BUILD_WEIGHTS:-$ROOT/weights}"
 
 VERSION="$("$PY" -c 'import pixtools_desktop as p; print(p.__version__)')"
@@ -87,6 +93,13 @@ else
   rm -rf "$BUILD_DIR/stage" "$BUILD_DIR"/*.tar.*  # stale packages of an older bundle
 fi
 [ -x "$BUNDLE/pixtools" ] || { log "no executable at $BUNDLE/pixtools"; exit 1; }
+# PyInstaller adds top-level links to the libraries it relocated (libQt6X.so.6 -> PySide6/Qt/lib/...)
+# after the spec's pruning ran; a link whose library was pruned as an orphan dangles: remove it.
+find "$BUNDLE" -xtype l -print -delete | sed 's|^|build_linux: removed dangling link |' >&2
+
+# Source and licence of every bundled file (THIRD-PARTY-NOTICES.txt inside the bundle); fails on a
+# file it cannot attribute or on model weights without a licence that allows shipping them.
+"$PY" "$HERE/licences.py" "$BUNDLE" --work "$BUILD_DIR/work" --check
 
 # ------------------------------------------------------------ 2. self-test
 # A throw-away PIXTOOLS_HOME: the self-test must not touch the builder's own settings or logs.
@@ -129,6 +142,25 @@ if command -v xvfb-run >/dev/null 2>&1 && [ "${PIXTOOLS_BUILD_XCB_CHECK:-1}" = 1
   log "self-test on X11 (xcb) passed"
 fi
 
+# ------------------------------------------------------------ packages up to date?
+# Packing (xz, dpkg-deb, mksquashfs) takes minutes too: skip it when the bundle and every packing
+# input are unchanged and the packages from the last run are still there.
+PACK_KEY="$( (echo "$KEY $FORMAT ${PIXTOOLS_BUILD_DEB:-1} ${PIXTOOLS_BUILD_APPIMAGE:-1} ${APPIMAGE_RUNTIME:-}" \
+    "${PIXTOOLS_DEB_COMPRESS:-} ${PIXTOOLS_SQUASHFS_LEVEL:-}"
+  cd "$HERE" && find linux icons licences.py build_linux.sh -type f | LC_ALL=C sort | xargs sha256sum) |
+  sha256sum | cut -c1-16)"
+all_exist() { awk '{print $2}' "$@" | while read -r f; do [ -e "$f" ] || exit 1; done; }
+if [ "${PIXTOOLS_BUILD_FORCE:-0}" != 1 ] && [ "$(cat "$BUILD_DIR/.pack-key" 2>/dev/null)" = "$PACK_KEY" ] &&
+  [ -f "$BUILD_DIR/artifacts.txt" ] && [ -f "$BUILD_DIR/tarball.txt" ] &&
+  all_exist "$BUILD_DIR/artifacts.txt" "$BUILD_DIR/tarball.txt"; then
+  log "packages are up to date (key $PACK_KEY)"
+  grep -E '_(s|bytes) ' "$BUILD_DIR/pack-times.txt" >>"$TIMES" 2>/dev/null || true
+  awk '{print $2}' "$BUILD_DIR/tarball.txt"
+  exit 0
+fi
+rm -f "$BUILD_DIR/.pack-key"
+PACK_T0_LINES="$(wc -l <"$TIMES")"
+
 # ------------------------------------------------------------ 3. stage
 t0="$(now)"
 STAGE="$BUILD_DIR/stage/$NAME"
@@ -153,7 +185,8 @@ fi
 case "$FORMAT" in
   zst) TARBALL="$BUILD_DIR/$NAME.tar.zst"; COMPRESS=(--use-compress-program "zstd -T0 -10") ;;
   gz) TARBALL="$BUILD_DIR/$NAME.tar.gz"; COMPRESS=(--use-compress-program "gzip -6") ;;
-  *) log "PIXTOOLS_TAR_FORMAT must be gz or zst, not $FORMAT"; exit 2 ;;
+  xz) TARBALL="$BUILD_DIR/$NAME.tar.xz"; COMPRESS=(--use-compress-program "xz -T0 -6") ;;
+  *) log "PIXTOOLS_TAR_FORMAT must be xz, gz or zst, not $FORMAT"; exit 2 ;;
 esac
 rm -f "$BUILD_DIR"/*.tar.*
 nice -n "$NICE" tar -C "$BUILD_DIR/stage" --owner=0 --group=0 --numeric-owner "${COMPRESS[@]}" -cf "$TARBALL.part" "$NAME"
@@ -161,5 +194,26 @@ mv "$TARBALL.part" "$TARBALL"
 echo "package_s $(elapsed "$t0")" >>"$TIMES"
 echo "bundle_bytes $(du -sb "$BUNDLE" | cut -f1)" >>"$TIMES"
 echo "tarball_bytes $(stat -c %s "$TARBALL")" >>"$TIMES"
+
+# ------------------------------------------------------------ 5. .deb and AppImage
+: >"$BUILD_DIR/artifacts.txt"
+rm -f "$BUILD_DIR"/*.deb "$BUILD_DIR"/*.squashfs "$BUILD_DIR"/*.AppImage
+if [ "${PIXTOOLS_BUILD_DEB:-1}" = 1 ] && command -v dpkg-deb >/dev/null 2>&1; then
+  t0="$(now)"
+  DEB="$(PYTHON="$PY" "$HERE/linux/build_deb.sh" "$BUNDLE" "$BUILD_DIR" | tail -n1)"
+  echo "deb $DEB" >>"$BUILD_DIR/artifacts.txt"
+  echo "deb_s $(elapsed "$t0")" >>"$TIMES"
+  echo "deb_bytes $(stat -c %s "$DEB")" >>"$TIMES"
+fi
+if [ "${PIXTOOLS_BUILD_APPIMAGE:-1}" = 1 ] && command -v mksquashfs >/dev/null 2>&1; then
+  t0="$(now)"
+  APPIMAGE="$(PYTHON="$PY" "$HERE/linux/build_appimage.sh" "$BUNDLE" "$BUILD_DIR" | tail -n1)"
+  echo "appimage $APPIMAGE" >>"$BUILD_DIR/artifacts.txt"
+  echo "appimage_s $(elapsed "$t0")" >>"$TIMES"
+  echo "appimage_bytes $(stat -c %s "$APPIMAGE")" >>"$TIMES"
+fi
+tail -n +"$((PACK_T0_LINES + 1))" "$TIMES" >"$BUILD_DIR/pack-times.txt"
+echo "tarball $TARBALL" >"$BUILD_DIR/tarball.txt"
+echo "$PACK_KEY" >"$BUILD_DIR/.pack-key"
 log "$(tr '\n' ' ' <"$TIMES")"
 echo "$TARBALL"

@@ -1,10 +1,9 @@
 """The Linux bundle: packaging/build_linux.sh builds it, self-tests it and packs it.
 
 Slow (a PyInstaller build of a torch + Qt app takes minutes from scratch), so
-marked `slow`; CI runs it. The build goes to packaging/build/ (git-ignored,
-or $PIXTOOLS_BUNDLE_BUILD_DIR), which the script reuses while the spec, the
-sources and the installed packages are unchanged: a second run only repeats
-the self-tests and the packing.
+marked `slow`; CI runs it. The session's one build comes from the `build`
+fixture in conftest.py. The slimmed bundle must still do everything: the
+self-test with the real model, and denoising that matches the source install.
 """
 
 from __future__ import annotations
@@ -14,55 +13,19 @@ import json
 import os
 import shutil
 import subprocess
-import tarfile
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from tests.conftest import REPO_ROOT
-from tests.conftest import testdata_root as _testdata_root
+from tests.conftest import REPO_ROOT, require_testdata
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 MIME_TYPES = {"image/jpeg", "image/png", "image/webp", "image/avif", "image/tiff", "image/gif", "image/bmp"}
 APP_ID = "org.pixtools.PixTools"
-
-
-@pytest.fixture(scope="module")
-def build() -> dict:
-    if shutil.which("tar") is None:
-        pytest.skip("tar is needed to pack the bundle")
-    try:
-        import PyInstaller  # noqa: F401 - only asks whether PyInstaller is installed
-    except ImportError:
-        msg = "PyInstaller is not installed (pip install -e '.[packaging]')"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    build_dir = Path(os.environ.get("PIXTOOLS_BUNDLE_BUILD_DIR", REPO_ROOT / "packaging" / "build"))
-    build_dir.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
-    # Bundle the real colour model where the shared data has it, so the bundle's self-test runs the real weights.
-    # A stable copy (mtime preserved) keeps the build cache key stable between runs.
-    weights_src = _testdata_root() / "weights" / "GD_Color_Blind.mat"
-    weights_dir = build_dir / "test-weights"
-    if weights_src.is_file():
-        weights_dir.mkdir(exist_ok=True)
-        dst = weights_dir / weights_src.name
-        if not dst.exists() or dst.stat().st_size != weights_src.stat().st_size:
-            shutil.copy2(weights_src, dst)
-        env["PIXTOOLS_BUILD_WEIGHTS"] = str(weights_dir)
-    else:
-        env["PIXTOOLS_BUILD_WEIGHTS"] = str(build_dir / "no-weights")
-    proc = subprocess.run(
-        [str(REPO_ROOT / "packaging" / "build_linux.sh"), str(build_dir)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=840,
-    )
-    assert proc.returncode == 0, f"build_linux.sh failed ({proc.returncode}):\n{proc.stderr[-6000:]}"
-    tarball = Path(proc.stdout.strip().splitlines()[-1])
-    times = dict(line.split(" ", 1) for line in (build_dir / "build-times.txt").read_text().splitlines())
-    print(f"\nbundle build times: {times}")
-    return {"dir": build_dir, "tarball": tarball, "with_weights": weights_src.is_file(), "times": times}
 
 
 def test_bundle_self_test_ok(build: dict) -> None:
@@ -71,9 +34,8 @@ def test_bundle_self_test_ok(build: dict) -> None:
     assert report["frozen"] is True
     assert set(report["checks"]) == {"qt", "torch", "store", "engine", "model"}
     assert report["checks"]["torch"]["cuda"] is False
-    if build["with_weights"]:
-        assert report["checks"]["model"]["source"] == "weights:GD_Color_Blind.mat"
-        assert report["checks"]["model"]["noise_reduction"] > 2.0
+    # no model ships (no licence allows it): the self-test runs a random-init net of the same architecture
+    assert report["checks"]["model"]["source"] == "random-init"
     xcb = build["dir"] / "selftest-xcb.json"
     if shutil.which("xvfb-run"):
         assert json.loads(xcb.read_text().strip())["checks"]["qt"]["platform"] == "xcb"
@@ -83,8 +45,8 @@ def test_tarball_contents(build: dict) -> None:
     tarball: Path = build["tarball"]
     assert tarball.is_file() and tarball.name.startswith("pixtools-desktop-")
     top = tarball.name.split(".tar.")[0]
-    with tarfile.open(tarball) as tar:
-        names = set(tar.getnames())
+    listing = subprocess.run(["tar", "-tf", str(tarball)], capture_output=True, text=True, timeout=600, check=True)
+    names = {n.rstrip("/") for n in listing.stdout.splitlines()}
     expected = [
         "pixtools", "install.sh", "uninstall.sh", "README.txt",
         f"share/applications/{APP_ID}.desktop", f"share/icons/hicolor/256x256/apps/{APP_ID}.png",
@@ -94,14 +56,16 @@ def test_tarball_contents(build: dict) -> None:
         "_internal/PySide6/Qt/plugins/imageformats/libqjpeg.so",
         "_internal/torch/lib/libtorch_cpu.so",
     ]
-    if build["with_weights"]:
-        expected.append("_internal/weights/GD_Color_Blind.mat")
+    expected += ["THIRD-PARTY-NOTICES.txt", "_internal/botocore/data/s3/2006-03-01/service-2.json.gz",
+                 "_internal/botocore/data/endpoints.json"]
     missing = [e for e in expected if f"{top}/{e}" not in names]
     assert not missing, f"missing from {tarball.name}: {missing}"
     # ... and what must stay out: headers, tests, CUDA, QML, unused platforms, tkinter
     unwanted = ("/torch/include/", "/torch/test/", "libjitbackend_test", "libtorchbind_test", "libcudart",
                 "libtorch_cuda", "/Qt/qml/", "libqeglfs", "libqvnc", "libqgtk3", "/tkinter/", "libQt6Quick",
-                "libQt6WebEngine", "/_pytest/")
+                "libQt6WebEngine", "/_pytest/", "/weights/", "/hypothesis/", "/mypy/", "botocore/data/ec2/",
+                "_internal/libX11.so", "_internal/libfontconfig.so", "_internal/libglib-2.0.so",
+                "_internal/torch/nn/modules/conv.py", "libQt6EglFSDeviceIntegration")
     found = sorted(n for n in names if any(u in n for u in unwanted))
     assert not found, f"should not be bundled: {found[:20]}"
 
@@ -158,3 +122,72 @@ def test_install_and_uninstall_round_trip(build: dict, tmp_path: Path) -> None:
     proc = subprocess.run([str(appdir / "uninstall.sh")], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert not appdir.exists() and not link.exists() and not link.is_symlink() and not desktop.exists()
+
+
+def _bundle_env(home: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXTOOLS_", "PYTHON"))}
+    env.update(PIXTOOLS_HOME=str(home), QT_QPA_PLATFORM="offscreen", **extra)
+    return env
+
+
+def test_bundle_self_test_with_real_model(build: dict, tmp_path: Path) -> None:
+    """The slimmed bundle loads the authors' .mat (h5py) and denoises with it."""
+    weights = require_testdata("weights", "GD_Color_Blind.mat")
+    proc = subprocess.run([str(build["bundle"] / "pixtools"), "--self-test"], capture_output=True, text=True,
+                          timeout=300, env=_bundle_env(tmp_path / "home", PIXTOOLS_WEIGHTS=str(weights)))
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert proc.returncode == 0 and report["ok"], report
+    assert report["checks"]["model"]["source"] == "weights:GD_Color_Blind.mat"
+    assert report["checks"]["model"]["noise_reduction"] > 2.0
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / mse))
+
+
+def test_frozen_denoise_matches_source_install(build: dict, tmp_path: Path) -> None:
+    """A few CBSD68 images at sigma 25: the frozen app's PSNR equals the venv's (no lost operator)."""
+    weights = require_testdata("weights", "GD_Color_Blind.mat")
+    clean_dir = require_testdata("testsets", "CBSD68")
+    noisy_dir = tmp_path / "noisy"
+    noisy_dir.mkdir()
+    rng = np.random.default_rng(25)
+    names = ["101085.png", "102061.png", "105025.png"]
+    clean = {}
+    for name in names:
+        img = np.asarray(Image.open(clean_dir / name).convert("RGB"))
+        clean[name] = img
+        noisy = np.clip(np.round(img + rng.normal(0, 25, img.shape)), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy).save(noisy_dir / name)
+    runs = {
+        "frozen": [str(build["bundle"] / "pixtools")],
+        "source": [sys.executable, "-m", "pixtools_desktop"],
+    }
+    psnr: dict[str, list[float]] = {}
+    for label, cmd in runs.items():
+        out = tmp_path / f"out-{label}"
+        env = _bundle_env(tmp_path / f"home-{label}", PIXTOOLS_WEIGHTS=str(weights))
+        if label == "source":
+            env["PYTHONPATH"] = str(REPO_ROOT)
+        proc = subprocess.run([*cmd, "process", "--ops", "denoise", "--out", str(out), "--no-progress",
+                               *[str(noisy_dir / n) for n in names]],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"{label}: {proc.stdout[-2000:]} {proc.stderr[-3000:]}"
+        psnr[label] = []
+        for name in names:
+            [result] = list(out.glob(f"{Path(name).stem}*.png"))
+            psnr[label].append(_psnr(np.asarray(Image.open(result).convert("RGB")), clean[name]))
+    noisy_psnr = [_psnr(np.asarray(Image.open(noisy_dir / n)), clean[n]) for n in names]
+    print(f"\nPSNR noisy {noisy_psnr} frozen {psnr['frozen']} source {psnr['source']}")
+    assert psnr["frozen"] == pytest.approx(psnr["source"], abs=0.01)
+    assert min(p - q for p, q in zip(psnr["frozen"], noisy_psnr)) > 5.0  # it really denoised (~20.2 -> ~30 dB)
+
+
+def test_notices_attribute_every_file(build: dict) -> None:
+    """THIRD-PARTY-NOTICES.txt names a project and licence for every top-level item, and no weights ship."""
+    text = (build["bundle"] / "THIRD-PARTY-NOTICES.txt").read_text()
+    assert "NOT ATTRIBUTED" not in text
+    for needle in ("torch", "PySide6", "numpy", "Pillow", "PixTools Desktop", "PSF-2.0", "LGPL"):
+        assert needle in text, needle
+    assert not (build["bundle"] / "_internal" / "weights").exists()
