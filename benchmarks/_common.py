@@ -59,8 +59,13 @@ def load_set(name: str, limit: int | None = None) -> list[np.ndarray]:
 def settings(mode: str = "default", threads: int = 4, tile: int = 0):
     from pixtools_desktop.core.settings import Settings
 
-    return Settings(weights_path=str(WEIGHTS), denoise_device=os.environ.get("PIXTOOLS_DENOISE_DEVICE", "cpu"),
-                    denoise_threads=threads, denoise_mode=mode, denoise_tile=tile)
+    return Settings(
+        weights_path=str(WEIGHTS),
+        denoise_device=os.environ.get("PIXTOOLS_DENOISE_DEVICE", "cpu"),
+        denoise_threads=threads,
+        denoise_mode=mode,
+        denoise_tile=tile,
+    )
 
 
 def table(headers: list[str], rows: list[list]) -> str:

@@ -40,10 +40,19 @@ def main(n: int) -> None:
         try:
             for name in ("local engine", "remote (pixtools serve)"):
                 with JobStore(tmp_path / f"{name[:5]}.sqlite3") as store:
-                    jobs = [NewJob(input_path=str(p), operations=["jpg", "webp"],
-                                   options=OutputOptions(output_dir=str(tmp_path / name[:5]))) for p in inputs]
-                    backend = (LocalRunner(store, settings) if name.startswith("local")
-                               else RemoteBackend(store, settings, base_url=server.url))
+                    jobs = [
+                        NewJob(
+                            input_path=str(p),
+                            operations=["jpg", "webp"],
+                            options=OutputOptions(output_dir=str(tmp_path / name[:5])),
+                        )
+                        for p in inputs
+                    ]
+                    backend = (
+                        LocalRunner(store, settings)
+                        if name.startswith("local")
+                        else RemoteBackend(store, settings, base_url=server.url)
+                    )
                     t0 = time.perf_counter()
                     backend.start()
                     backend.submit(jobs)

@@ -39,20 +39,32 @@ def main(n: int) -> None:
             inputs.append(p)
         weed = Seaweed(tmp_path / "weed")
         weed.start()
-        s3_env = {"PIXTOOLS_S3_ENABLED": "1", "PIXTOOLS_S3_ENDPOINT_URL": weed.endpoint, "PIXTOOLS_S3_BUCKET": BUCKET,
-                  "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-                  "AWS_EC2_METADATA_DISABLED": "true"}
-        servers = {"serve, HMAC URLs": ServeProcess(tmp_path / "hmac", extra_args=["--workers", "2"]),
-                   "serve, S3 presigned": ServeProcess(tmp_path / "s3", extra_args=["--workers", "2"], env=s3_env)}
+        s3_env = {
+            "PIXTOOLS_S3_ENABLED": "1",
+            "PIXTOOLS_S3_ENDPOINT_URL": weed.endpoint,
+            "PIXTOOLS_S3_BUCKET": BUCKET,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        servers = {
+            "serve, HMAC URLs": ServeProcess(tmp_path / "hmac", extra_args=["--workers", "2"]),
+            "serve, S3 presigned": ServeProcess(tmp_path / "s3", extra_args=["--workers", "2"], env=s3_env),
+        }
         rows = []
         try:
             for name, server in servers.items():
                 server.start()
                 settings = Settings(poll_interval=0.05, download_archive=True)
                 with JobStore(tmp_path / f"{server.port}.sqlite3") as store:
-                    jobs = [NewJob(input_path=str(p), operations=["jpg", "webp"],
-                                   options=OutputOptions(output_dir=str(tmp_path / f"out{server.port}")))
-                            for p in inputs]
+                    jobs = [
+                        NewJob(
+                            input_path=str(p),
+                            operations=["jpg", "webp"],
+                            options=OutputOptions(output_dir=str(tmp_path / f"out{server.port}")),
+                        )
+                        for p in inputs
+                    ]
                     backend = RemoteBackend(store, settings, base_url=server.url)
                     t0 = time.perf_counter()
                     backend.start()

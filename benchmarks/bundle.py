@@ -44,8 +44,21 @@ GROUPS = [  # (label, prefixes under _internal/) - first match wins
     ("Pillow + codecs", ("PIL", "pillow.libs")),
     ("h5py + HDF5", ("h5py",)),
     ("boto3 / botocore", ("boto3", "botocore", "s3transfer")),
-    ("web (fastapi, uvicorn, pydantic, httpx)", ("fastapi", "starlette", "uvicorn", "pydantic", "httpx", "httpcore",
-                                                  "anyio", "h11", "multipart", "python_multipart")),
+    (
+        "web (fastapi, uvicorn, pydantic, httpx)",
+        (
+            "fastapi",
+            "starlette",
+            "uvicorn",
+            "pydantic",
+            "httpx",
+            "httpcore",
+            "anyio",
+            "h11",
+            "multipart",
+            "python_multipart",
+        ),
+    ),
     ("Python runtime + stdlib", ("libpython", "base_library.zip", "python3", "lib-dynload", "PYZ")),
     ("DnCNN weights", ("weights",)),
     ("system libraries (X11, fontconfig, glib, ...)", ("lib",)),
@@ -70,7 +83,9 @@ def size_table(bundle: Path) -> dict[str, int]:
         rel = path.relative_to(internal).as_posix()
         label = next((lab for lab, prefixes in GROUPS if rel.startswith(prefixes)), "other")
         sizes[label] += path.stat().st_size
-    sizes["executable (bootloader + Python modules archive)"] = sum(tree_size(p) for p in bundle.iterdir() if p.is_file())
+    sizes["executable (bootloader + Python modules archive)"] = sum(
+        tree_size(p) for p in bundle.iterdir() if p.is_file()
+    )
     return sizes
 
 
@@ -150,8 +165,10 @@ def main() -> int:
     if args.display:
         exe = args.exe or str(exe)
         first, median = first_paint(exe, args.display, args.runs)
-        print(f"\nWindow first paint on {args.display} ({exe}, fresh HOME): first {first:.2f} s, "
-              f"median of {args.runs} {median:.2f} s")
+        print(
+            f"\nWindow first paint on {args.display} ({exe}, fresh HOME): first {first:.2f} s, "
+            f"median of {args.runs} {median:.2f} s"
+        )
         if args.runs == 0:
             return 0
 
@@ -159,8 +176,10 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
         env.update(PIXTOOLS_HOME=home, QT_QPA_PLATFORM="offscreen")
         src = [sys.executable, "-m", "pixtools_desktop"]
-        print(f"\nStart-up (wall seconds; median of {args.runs} after a first run; baseline: {sys.executable} -m "
-              "pixtools_desktop, same run)")
+        print(
+            f"\nStart-up (wall seconds; median of {args.runs} after a first run; baseline: {sys.executable} -m "
+            "pixtools_desktop, same run)"
+        )
         print(f"{'command':22} {'bundle first':>13} {'bundle':>8} {'source first':>13} {'source':>8} {'ratio':>7}")
         for label, extra in (("--version", ["--version"]), ("--self-test", ["--self-test"])):
             b_first, b_med = time_cmd([str(exe), *extra], args.runs, env)

@@ -38,8 +38,9 @@ def make_jobs(store: JobStore, folder: Path, n: int):
     jobs = store.add_jobs([NewJob(input_path=str(img), operations=["jpg"], seq=i) for i in range(n)])
     for _ in jobs:
         j = store.claim_next("std")
-        store.complete(j.id, outputs=[OutputRecord("jpg", str(out), out.stat().st_size, "image/jpeg")],
-                       metadata=None, warnings=[])
+        store.complete(
+            j.id, outputs=[OutputRecord("jpg", str(out), out.stat().st_size, "image/jpeg")], metadata=None, warnings=[]
+        )
     return store.get_many([j.id for j in jobs])
 
 

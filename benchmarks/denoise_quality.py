@@ -85,9 +85,22 @@ def main() -> None:
                 base_key = "ffdnet-ref" if m.startswith("ffdnet") else "ref"
                 base = float(np.mean(res[base_key])) if base_key in res else None
                 mean = float(np.mean(res[m]))
-                rows.append([set_name, len(images), sigma, m, mean, mean - pub,
-                             "" if base is None else f"{mean - base:+.3f}", f"{secs[m]:.1f}"])
-            print(table(["set", "n", "sigma", "mode", "PSNR", "vs published", "vs ref", "seconds"], rows[-len(modes):]), flush=True)
+                rows.append(
+                    [
+                        set_name,
+                        len(images),
+                        sigma,
+                        m,
+                        mean,
+                        mean - pub,
+                        "" if base is None else f"{mean - base:+.3f}",
+                        f"{secs[m]:.1f}",
+                    ]
+                )
+            print(
+                table(["set", "n", "sigma", "mode", "PSNR", "vs published", "vs ref", "seconds"], rows[-len(modes) :]),
+                flush=True,
+            )
     print()
     print(f"published (CDnCNN-B, FFDNet paper Table 2, full sets): {PUBLISHED}")
     print(f"published (FFDNet colour, FFDNet paper): {PUBLISHED_FFDNET}")

@@ -39,8 +39,20 @@ import numpy as np
 from _common import load_set, psnr, settings, table
 
 CONDITIONS = ("cam-low", "cam-high", "white15", "white25", "white50", "vary8-40", "clean")
-METHODS = ("input", "dn-default", "dn-default+auto", "dn-fast", "dn-fast+auto", "dn-max", "dn-max+auto",
-           "ffd-auto", "ffd-local", "ffd-true", "auto", "nlm")
+METHODS = (
+    "input",
+    "dn-default",
+    "dn-default+auto",
+    "dn-fast",
+    "dn-fast+auto",
+    "dn-max",
+    "dn-max+auto",
+    "ffd-auto",
+    "ffd-local",
+    "ffd-true",
+    "auto",
+    "nlm",
+)
 # A typical camera-to-linear-sRGB matrix (rows sum to 1): camera RGB = inverse(CCM) @ sRGB linear.
 CCM = np.array([[1.62, -0.49, -0.13], [-0.21, 1.48, -0.27], [0.02, -0.55, 1.53]])
 
@@ -93,6 +105,7 @@ def make_input(clean: np.ndarray, cond: str, seed: int) -> tuple[np.ndarray, np.
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
     """Luma SSIM (Wang et al. 2004), Gaussian 7x7 sigma 1.5, on 0..255."""
+
     def luma(x):
         x = x.astype(np.float64)
         return 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
@@ -201,11 +214,21 @@ def main() -> None:
         base = float(np.mean(acc["input"][0])) if "input" in acc else None
         for m in methods:
             p, s_, tt = acc[m]
-            rows.append([cond, m, float(np.mean(p)), float(np.min(p)),
-                         "" if base is None or m == "input" else f"{np.mean(p) - base:+.2f}",
-                         float(np.mean(s_)), "" if m == "input" else f"{tt / (px / 1e6):.2f}"])
-        print(table(["condition", "method", "PSNR", "min PSNR", "vs input", "SSIM", "s/MP"], rows[-len(methods):]),
-              flush=True)
+            rows.append(
+                [
+                    cond,
+                    m,
+                    float(np.mean(p)),
+                    float(np.min(p)),
+                    "" if base is None or m == "input" else f"{np.mean(p) - base:+.2f}",
+                    float(np.mean(s_)),
+                    "" if m == "input" else f"{tt / (px / 1e6):.2f}",
+                ]
+            )
+        print(
+            table(["condition", "method", "PSNR", "min PSNR", "vs input", "SSIM", "s/MP"], rows[-len(methods) :]),
+            flush=True,
+        )
     print(f"\n{len(crops)} crops of {args.size} px ({args.sets}), {args.threads} threads")
     hdr = ["condition", "method", "PSNR", "min PSNR", "vs input", "SSIM", "s/MP"]
     if args.markdown:

@@ -34,7 +34,9 @@ def make_image(w: int, h: int):
     rng = np.random.default_rng(0)
     # smooth content + sigma-25 noise, uint8 like a decoded photo
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    base = 128 + 60 * np.sin(xx / 37.0)[..., None] * np.cos(yy / 23.0)[..., None] * np.array([1.0, 0.8, 0.6], np.float32)
+    base = 128 + 60 * np.sin(xx / 37.0)[..., None] * np.cos(yy / 23.0)[..., None] * np.array(
+        [1.0, 0.8, 0.6], np.float32
+    )
     img = base + rng.standard_normal((h, w, 3), dtype=np.float32) * 25
     return np.clip(img, 0, 255).astype(np.uint8)
 
@@ -109,14 +111,28 @@ def main() -> None:
             if args.quick and m == "max" and (w, h) != (512, 512):
                 continue
             tiles = args.tiles or (4 if args.quick and (w, h) == (6000, 4000) else 0)
-            cmd = [sys.executable, str(Path(__file__)), "--child", m, str(w), str(h), "--threads", str(args.threads), "--tiles", str(tiles if m != "reference" else 0)]
+            cmd = [
+                sys.executable,
+                str(Path(__file__)),
+                "--child",
+                m,
+                str(w),
+                str(h),
+                "--threads",
+                str(args.threads),
+                "--tiles",
+                str(tiles if m != "reference" else 0),
+            ]
             p = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
             if p.returncode != 0:
                 print(f"{m} {w}x{h} failed:\n{p.stderr[-2000:]}", file=sys.stderr)
                 continue
             r = json.loads(p.stdout.strip().splitlines()[-1])
             results[(m, w, h)] = r
-            print(f"  {m:9s} {w}x{h}: {r['sec_per_mp']:.2f} s/MP, peak {r['peak_rss_mb']:.0f} MB {r.get('partial', '')}", flush=True)
+            print(
+                f"  {m:9s} {w}x{h}: {r['sec_per_mp']:.2f} s/MP, peak {r['peak_rss_mb']:.0f} MB {r.get('partial', '')}",
+                flush=True,
+            )
 
     rows = []
     ref1080 = results.get(("reference", 1920, 1080))
@@ -125,18 +141,40 @@ def main() -> None:
         ref = results.get(("reference", w, h))
         note = ""
         if ref is None and ref1080 is not None:
-            ref = {"sec_per_mp": ref1080["sec_per_mp"],
-                   "peak_rss_mb": ref1080["rss_before_mb"] + (ref1080["peak_rss_mb"] - ref1080["rss_before_mb"]) * mp / (1920 * 1080 / 1e6)}
+            ref = {
+                "sec_per_mp": ref1080["sec_per_mp"],
+                "peak_rss_mb": ref1080["rss_before_mb"]
+                + (ref1080["peak_rss_mb"] - ref1080["rss_before_mb"]) * mp / (1920 * 1080 / 1e6),
+            }
             note = "extrapolated from 1920x1080"
         if ref:
-            rows.append([f"{w}x{h}", "reference (whole, fp32, NCHW)", ref["sec_per_mp"], "1.00x", f"{ref['peak_rss_mb']:.0f}", "-", note])
+            rows.append(
+                [
+                    f"{w}x{h}",
+                    "reference (whole, fp32, NCHW)",
+                    ref["sec_per_mp"],
+                    "1.00x",
+                    f"{ref['peak_rss_mb']:.0f}",
+                    "-",
+                    note,
+                ]
+            )
         for m in modes:
             r = results.get((m, w, h))
             if not r:
                 continue
             ratio = f"{ref['sec_per_mp'] / r['sec_per_mp']:.2f}x" if ref else "-"
-            rows.append([f"{w}x{h}", f"{m} ({r['precision']})", r["sec_per_mp"], ratio, f"{r['peak_rss_mb']:.0f}", r["tile"],
-                         f"partial: {r['partial']}, time extrapolated" if "partial" in r else ""])
+            rows.append(
+                [
+                    f"{w}x{h}",
+                    f"{m} ({r['precision']})",
+                    r["sec_per_mp"],
+                    ratio,
+                    f"{r['peak_rss_mb']:.0f}",
+                    r["tile"],
+                    f"partial: {r['partial']}, time extrapolated" if "partial" in r else "",
+                ]
+            )
     print()
     print(f"threads={args.threads}")
     print(table(["size", "method", "s/MP", "speed vs ref", "peak RSS MB", "tile", "note"], rows))

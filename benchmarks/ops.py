@@ -75,7 +75,10 @@ def run_imagemagick(files: list[Path], out: Path, parallel: int) -> float | None
     exe = shutil.which("convert")
     if exe is None:
         return None
-    cmds = [[exe, str(f), "-auto-orient", "-resize", "1920x", "-quality", "80", str(out / (f.stem + ".webp"))] for f in files]
+    cmds = [
+        [exe, str(f), "-auto-orient", "-resize", "1920x", "-quality", "80", str(out / (f.stem + ".webp"))]
+        for f in files
+    ]
     t0 = time.perf_counter()
     running: list[subprocess.Popen] = []
     for cmd in cmds:

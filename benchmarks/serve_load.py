@@ -80,9 +80,12 @@ class Run:
         while True:
             t0 = time.perf_counter()
             try:
-                r = client.post(f"{self.server.url}/api/process", data={"operations": '["jpg"]'},
-                                files={"file": (f"p{i}.png", self.data, "image/png")},
-                                headers={"X-API-Key": KEY, "Idempotency-Key": f"bench-{self.tag}-{i}"})
+                r = client.post(
+                    f"{self.server.url}/api/process",
+                    data={"operations": '["jpg"]'},
+                    files={"file": (f"p{i}.png", self.data, "image/png")},
+                    headers={"X-API-Key": KEY, "Idempotency-Key": f"bench-{self.tag}-{i}"},
+                )
             except httpx.HTTPError:
                 with self.lock:
                     self.post_retries += 1
@@ -151,15 +154,21 @@ class Run:
         with sqlite3.connect(db) as conn:
             server_jobs = conn.execute("SELECT COUNT(*) FROM server_jobs").fetchone()[0]
         return {
-            "jobs": self.n, "acknowledged": len(self.job_ids),
+            "jobs": self.n,
+            "acknowledged": len(self.job_ids),
             "completed": statuses.count("COMPLETED"),
             "lost": self.n - len(self.job_ids) + statuses.count("LOST") + statuses.count("FAILED"),
             "stuck": len(self.job_ids) - len(final),
             "doubled": max(0, server_jobs - len(set(self.job_ids.values()))),
-            "elapsed_s": elapsed, "jobs_per_s": self.n / elapsed,
-            "post_p50": pct(self.post_ms, 50), "post_p99": pct(self.post_ms, 99),
-            "get_p50": pct(self.get_ms, 50), "get_p99": pct(self.get_ms, 99),
-            "post_retries": self.post_retries, "restart_s": self.restart_s, "gets": len(self.get_ms),
+            "elapsed_s": elapsed,
+            "jobs_per_s": self.n / elapsed,
+            "post_p50": pct(self.post_ms, 50),
+            "post_p99": pct(self.post_ms, 99),
+            "get_p50": pct(self.get_ms, 50),
+            "get_p99": pct(self.get_ms, 99),
+            "post_retries": self.post_retries,
+            "restart_s": self.restart_s,
+            "gets": len(self.get_ms),
         }
 
 
@@ -177,13 +186,40 @@ def main() -> None:
             res = Run(server, n, args.concurrency, None if args.no_kill else n // 2).run()
         finally:
             server.stop()
-    print(table(
-        ["jobs", "conc.", "jobs/s", "POST p50 ms", "POST p99 ms", "GET p50 ms", "GET p99 ms", "lost", "stuck",
-         "doubled", "kill+restart s", "POST retries"],
-        [[res["jobs"], args.concurrency, res["jobs_per_s"], res["post_p50"], res["post_p99"], res["get_p50"],
-          res["get_p99"], res["lost"], res["stuck"], res["doubled"],
-          "none" if args.no_kill else f"{res['restart_s']:.1f}", res["post_retries"]]],
-    ))
+    print(
+        table(
+            [
+                "jobs",
+                "conc.",
+                "jobs/s",
+                "POST p50 ms",
+                "POST p99 ms",
+                "GET p50 ms",
+                "GET p99 ms",
+                "lost",
+                "stuck",
+                "doubled",
+                "kill+restart s",
+                "POST retries",
+            ],
+            [
+                [
+                    res["jobs"],
+                    args.concurrency,
+                    res["jobs_per_s"],
+                    res["post_p50"],
+                    res["post_p99"],
+                    res["get_p50"],
+                    res["get_p99"],
+                    res["lost"],
+                    res["stuck"],
+                    res["doubled"],
+                    "none" if args.no_kill else f"{res['restart_s']:.1f}",
+                    res["post_retries"],
+                ]
+            ],
+        )
+    )
     print(f"completed {res['completed']}/{res['jobs']} in {res['elapsed_s']:.1f} s; {res['gets']} GETs")
 
 

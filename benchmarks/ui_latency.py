@@ -42,7 +42,9 @@ def first_paint(code: str, runs: int) -> tuple[float, bool]:
         home = tempfile.mkdtemp(prefix="pixtools-bench-")
         env = {**os.environ, "PIXTOOLS_HOME": home, "QT_QPA_PLATFORM": "offscreen", "PIXTOOLS_BENCH_FIRST_PAINT": "1"}
         t0 = time.time()
-        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        )
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith("first-paint")), None)
         shutil.rmtree(home, ignore_errors=True)
         if line is None:
@@ -133,7 +135,8 @@ def main() -> int:
     t0 = time.monotonic()
     w.start()
     rows[f"batch of {args.images} (jpg+resize)"] = stats(
-        probe.run_until(lambda: not w.run.active and w.model.unfinished() == 0, 600))
+        probe.run_until(lambda: not w.run.active and w.model.unfinished() == 0, 600)
+    )
     batch_s = time.monotonic() - t0
 
     for op, cb in panel.op_checks.items():
@@ -146,7 +149,8 @@ def main() -> int:
     t0 = time.monotonic()
     w.start()  # after a batch the queue is idle: new files wait for Start
     rows["denoise (481x321, model thread)"] = stats(
-        probe.run_until(lambda: not w.run.active and w.model.unfinished() == 0, 600))
+        probe.run_until(lambda: not w.run.active and w.model.unfinished() == 0, 600)
+    )
     denoise_s = time.monotonic() - t0
     w.shutdown()
     w.close()
@@ -161,8 +165,10 @@ def main() -> int:
     base = max(rows["idle (baseline)"][1], 0.01)
     for name, (p50, p99, mx) in rows.items():
         print(f"{name:34} {p50:7.2f} {p99:7.2f} {mx:7.2f} {p99 / base:9.1f}")
-    print(f"\nbatch wall time {batch_s:.1f} s ({args.images / batch_s:.1f} img/s); denoise wall time {denoise_s:.1f} s;"
-          f" aim p99 < 50 ms; cores: {os.cpu_count()}")
+    print(
+        f"\nbatch wall time {batch_s:.1f} s ({args.images / batch_s:.1f} img/s); denoise wall time {denoise_s:.1f} s;"
+        f" aim p99 < 50 ms; cores: {os.cpu_count()}"
+    )
     return 0
 
 

@@ -49,8 +49,12 @@ NO_LICENCE = {
     "FFDNet_gray.mat": "cszn/FFDNet (no licence stated)",
 }
 
-PYTHON = ("CPython 3.11 runtime and standard library", f"{sys.version.split()[0]}", "PSF-2.0",
-          "https://www.python.org/downloads/source/")
+PYTHON = (
+    "CPython 3.11 runtime and standard library",
+    f"{sys.version.split()[0]}",
+    "PSF-2.0",
+    "https://www.python.org/downloads/source/",
+)
 PIXTOOLS = ("PixTools Desktop", None, "MIT", "this repository")
 
 
@@ -71,7 +75,9 @@ def _dist_licence(dist: md.Distribution) -> str:
     lic = (meta.get("License") or "").strip()
     if lic and len(lic) < 120 and "\n" not in lic:
         return lic
-    classifiers = [c.rsplit("::", 1)[-1].strip() for c in meta.get_all("Classifier") or [] if c.startswith("License ::")]
+    classifiers = [
+        c.rsplit("::", 1)[-1].strip() for c in meta.get_all("Classifier") or [] if c.startswith("License ::")
+    ]
     if classifiers:
         return " / ".join(classifiers)
     if lic:  # a whole licence text in the License field: name it by its first line
@@ -87,8 +93,11 @@ def _dist_source(dist: md.Distribution) -> str:
             label, _, url = u.partition(",")
             if key in label.lower().replace(" ", ""):
                 return url.strip()
-    return (meta.get("Home-page") or (urls[0].partition(",")[2].strip() if urls else "")
-            or f"https://pypi.org/project/{meta['Name']}/")
+    return (
+        meta.get("Home-page")
+        or (urls[0].partition(",")[2].strip() if urls else "")
+        or f"https://pypi.org/project/{meta['Name']}/"
+    )
 
 
 def _top_level_owners() -> dict[str, md.Distribution]:
@@ -113,8 +122,9 @@ def _debian_package(lib_name: str) -> tuple[str, str, str, str] | None:
         pkg, _, path = line.partition(": ")
         if path.endswith("/" + lib_name):
             pkg = pkg.split(",")[0].split(":")[0]
-            version, _, source = subprocess.run(["dpkg-query", "-W", "-f=${Version} ${source:Package}", pkg],
-                                                capture_output=True, text=True, timeout=60).stdout.partition(" ")
+            version, _, source = subprocess.run(
+                ["dpkg-query", "-W", "-f=${Version} ${source:Package}", pkg], capture_output=True, text=True, timeout=60
+            ).stdout.partition(" ")
             copyright_file = Path("/usr/share/doc") / pkg / "copyright"
             licences: list[str] = []
             if copyright_file.is_file():
@@ -171,8 +181,11 @@ def attribute(bundle: Path, work: Path | None = None) -> tuple[list[Row], list[s
                 add_dist(entry.name, dist)
             else:
                 unknown.append(entry.name)
-        elif name in ("base_library.zip", "lib-dynload", "python3.11") or name.startswith(("libpython", "python3.")) \
-                or base in stdlib:
+        elif (
+            name in ("base_library.zip", "lib-dynload", "python3.11")
+            or name.startswith(("libpython", "python3."))
+            or base in stdlib
+        ):
             rows.append(Row(name, *PYTHON))
         elif name in ("resources", "pixtools_desktop"):
             rows.append(Row(name, PIXTOOLS[0], "", PIXTOOLS[2], PIXTOOLS[3]))
@@ -182,7 +195,9 @@ def attribute(bundle: Path, work: Path | None = None) -> tuple[list[Row], list[s
                     src, lic = WEIGHTS_LICENCES[w.name]
                     rows.append(Row(f"weights/{w.name}", "model weights", "", lic, src))
                 else:
-                    unknown.append(f"weights/{w.name}: {NO_LICENCE.get(w.name, 'no known licence')}; not redistributable")
+                    unknown.append(
+                        f"weights/{w.name}: {NO_LICENCE.get(w.name, 'no known licence')}; not redistributable"
+                    )
         elif name in ("THIRD-PARTY-NOTICES.txt",):
             continue
         elif name in owners or base in owners:
@@ -190,15 +205,23 @@ def attribute(bundle: Path, work: Path | None = None) -> tuple[list[Row], list[s
         elif entry.is_file() and ".so" in name:
             deb = _debian_package(name)
             if deb:
-                rows.append(Row(name, f"Debian package {deb[0]}", deb[1], deb[2], "https://sources.debian.org/src/" + deb[3]))
+                rows.append(
+                    Row(name, f"Debian package {deb[0]}", deb[1], deb[2], "https://sources.debian.org/src/" + deb[3])
+                )
             else:
                 unknown.append(name)
         else:
             unknown.append(name)
 
     for mod in sorted(_pyz_modules(work) - stdlib):
-        if mod in ("pixtools_desktop", "pyimod01_archive", "pyimod02_importers", "pyimod03_ctypes",
-                   "pyimod04_pywin32", "pyi_rth_inspect") or mod.startswith(("pyimod", "pyi_rth", "_pyi")):
+        if mod in (
+            "pixtools_desktop",
+            "pyimod01_archive",
+            "pyimod02_importers",
+            "pyimod03_ctypes",
+            "pyimod04_pywin32",
+            "pyi_rth_inspect",
+        ) or mod.startswith(("pyimod", "pyi_rth", "_pyi")):
             continue
         dist = owners.get(mod)
         if dist:

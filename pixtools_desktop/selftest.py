@@ -58,7 +58,9 @@ def check_qt() -> CheckResult:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QColor, QGuiApplication, QImage, QImageReader
 
-    _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0] if sys.argv else "pixtools"])  # alive for the checks
+    _app = QGuiApplication.instance() or QGuiApplication(
+        [sys.argv[0] if sys.argv else "pixtools"]
+    )  # alive for the checks
     platform = QGuiApplication.platformName()  # static; instance() is typed as QCoreApplication
     formats = sorted(bytes(f.data()).decode() for f in QImageReader.supportedImageFormats())
     for needed in ("jpeg", "png"):
@@ -122,12 +124,16 @@ def check_engine(tmp: Path) -> CheckResult:
     db_path = str(tmp / "engine.sqlite3")
     settings = Settings(db_path=db_path, output_dir=str(out_dir))
     with JobStore(db_path) as store:
-        store.add_jobs([NewJob(
-            input_path=str(src),
-            operations=[op.value for op in request.operations],
-            params=request.params,
-            options=OutputOptions(output_dir=str(out_dir)),
-        )])
+        store.add_jobs(
+            [
+                NewJob(
+                    input_path=str(src),
+                    operations=[op.value for op in request.operations],
+                    params=request.params,
+                    options=OutputOptions(output_dir=str(out_dir)),
+                )
+            ]
+        )
         job = store.claim_next("std")
         if job is None:
             raise RuntimeError("the job store did not hand out the job it was given")
@@ -147,13 +153,16 @@ def check_engine(tmp: Path) -> CheckResult:
         fmt, size = img.format, img.size
     if fmt != "WEBP" or size != (48, 32):
         raise RuntimeError(f"expected a 48x32 WEBP, got {fmt} {size}")
-    return {"operation": "webp+resize (worker process)", "output": f"{fmt} {size[0]}x{size[1]}", "bytes": out.stat().st_size}
+    return {
+        "operation": "webp+resize (worker process)",
+        "output": f"{fmt} {size[0]}x{size[1]}",
+        "bytes": out.stat().st_size,
+    }
 
 
 def _find_weights() -> Path | None:
     """The colour weights the app itself would use (settings, env, user folder, bundle)."""
     from pixtools_desktop.core.settings import load_settings
-
     from pixtools_desktop.ml.weights import find_weights
 
     return find_weights(load_settings())

@@ -63,7 +63,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     tr.write_line(f"under {testdata_root()} (set PIXTOOLS_TESTDATA; see the README's 'Test data'):")
     for path, what in missing:
         tr.write_line(f"  missing {path}  ->  {what}", red=True)
-    tr.write_line("  CI=true: those tests FAIL." if ci else "  Those tests are SKIPPED: a green run does not cover them.")
+    tr.write_line(
+        "  CI=true: those tests FAIL." if ci else "  Those tests are SKIPPED: a green run does not cover them."
+    )
     tr.write_sep("!", red=True)
 
 
@@ -102,7 +104,11 @@ def pixtools_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("pixtools_home")
     monkeypatch.setenv("PIXTOOLS_HOME", str(home))
     for name in list(os.environ):
-        if name.startswith("PIXTOOLS_") and name not in ("PIXTOOLS_HOME", "PIXTOOLS_TESTDATA", "PIXTOOLS_UPDATE_SCREENSHOT"):
+        if name.startswith("PIXTOOLS_") and name not in (
+            "PIXTOOLS_HOME",
+            "PIXTOOLS_TESTDATA",
+            "PIXTOOLS_UPDATE_SCREENSHOT",
+        ):
             monkeypatch.delenv(name, raising=False)
     return home
 
@@ -118,8 +124,11 @@ def no_leaked_threads():
     deadline = time.monotonic() + 5.0
     while True:
         leaked = [
-            t for t in threading.enumerate()
-            if t not in before and t.is_alive() and not t.name.startswith(("ThreadPoolExecutor", "asyncio", "QDBus"))
+            t
+            for t in threading.enumerate()
+            if t not in before
+            and t.is_alive()
+            and not t.name.startswith(("ThreadPoolExecutor", "asyncio", "QDBus"))
             and not isinstance(t, threading._DummyThread)  # type: ignore[attr-defined]
         ]
         if not leaked or time.monotonic() > deadline:

@@ -21,17 +21,45 @@ def draw_icon(size: int = 256) -> Image.Image:
     d = ImageDraw.Draw(img)
     line = max(2, round(10 * s))
     # hard offset shadow, then the card
-    d.rounded_rectangle((round(28 * s), round(28 * s), round(248 * s), round(248 * s)), radius=round(18 * s), fill=BLACK)
-    d.rounded_rectangle((round(8 * s), round(8 * s), round(228 * s), round(228 * s)), radius=round(18 * s),
-                        fill=(255, 214, 10, 255), outline=BLACK, width=line)
+    d.rounded_rectangle(
+        (round(28 * s), round(28 * s), round(248 * s), round(248 * s)), radius=round(18 * s), fill=BLACK
+    )
+    d.rounded_rectangle(
+        (round(8 * s), round(8 * s), round(228 * s), round(228 * s)),
+        radius=round(18 * s),
+        fill=(255, 214, 10, 255),
+        outline=BLACK,
+        width=line,
+    )
     # the photo: cyan sky, pink sun, lime hills
     box = (round(40 * s), round(48 * s), round(196 * s), round(176 * s))
     d.rectangle(box, fill=(80, 220, 255, 255), outline=BLACK, width=line)
-    d.ellipse((round(140 * s), round(66 * s), round(176 * s), round(102 * s)), fill=(255, 92, 170, 255), outline=BLACK, width=max(2, line // 2))
-    d.polygon([(box[0] + line // 2, box[3] - line // 2), (round(92 * s), round(100 * s)), (round(140 * s), box[3] - line // 2)],
-              fill=(170, 240, 60, 255), outline=BLACK, width=max(2, line // 2))
-    d.polygon([(round(112 * s), box[3] - line // 2), (round(150 * s), round(124 * s)), (box[2] - line // 2, box[3] - line // 2)],
-              fill=(120, 200, 40, 255), outline=BLACK, width=max(2, line // 2))
+    d.ellipse(
+        (round(140 * s), round(66 * s), round(176 * s), round(102 * s)),
+        fill=(255, 92, 170, 255),
+        outline=BLACK,
+        width=max(2, line // 2),
+    )
+    d.polygon(
+        [
+            (box[0] + line // 2, box[3] - line // 2),
+            (round(92 * s), round(100 * s)),
+            (round(140 * s), box[3] - line // 2),
+        ],
+        fill=(170, 240, 60, 255),
+        outline=BLACK,
+        width=max(2, line // 2),
+    )
+    d.polygon(
+        [
+            (round(112 * s), box[3] - line // 2),
+            (round(150 * s), round(124 * s)),
+            (box[2] - line // 2, box[3] - line // 2),
+        ],
+        fill=(120, 200, 40, 255),
+        outline=BLACK,
+        width=max(2, line // 2),
+    )
     d.rectangle(box, outline=BLACK, width=line)
     # the "processed" bar under the photo
     d.rectangle((round(40 * s), round(190 * s), round(196 * s), round(206 * s)), fill=BLACK)

@@ -46,7 +46,7 @@ def commands(main_help: str) -> list[str]:
 def manpage(exe: str, version: str) -> str:
     main = _help(exe)
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or datetime.datetime.now().timestamp())
-    date = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    date = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
     parts = [
         f'.TH PIXTOOLS 1 "{date:%Y-%m-%d}" "PixTools Desktop {version}" "User Commands"',
         ".SH NAME",

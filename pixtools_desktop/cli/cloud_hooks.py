@@ -34,24 +34,43 @@ def _webhook_url(value: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("cloud sinks")
-    g.add_argument("--upload", action="store_true",
-                   help="upload outputs to S3 (PIXTOOLS_S3_ENDPOINT_URL, PIXTOOLS_S3_BUCKET, PIXTOOLS_S3_PREFIX, "
-                        "PIXTOOLS_S3_REGION; credentials from AWS_* variables or a profile)")
-    g.add_argument("--webhook", type=_webhook_url, default=None, metavar="URL",
-                   help="POST each job's outcome to this http(s) URL (default: PIXTOOLS_WEBHOOK_URL)")
-    g.add_argument("--webhook-secret", default=None, metavar="S",
-                   help="sign webhook bodies with HMAC-SHA256 (prefer PIXTOOLS_WEBHOOK_SECRET: "
-                        "a flag is visible to other users of this machine)")
+    g.add_argument(
+        "--upload",
+        action="store_true",
+        help="upload outputs to S3 (PIXTOOLS_S3_ENDPOINT_URL, PIXTOOLS_S3_BUCKET, PIXTOOLS_S3_PREFIX, "
+        "PIXTOOLS_S3_REGION; credentials from AWS_* variables or a profile)",
+    )
+    g.add_argument(
+        "--webhook",
+        type=_webhook_url,
+        default=None,
+        metavar="URL",
+        help="POST each job's outcome to this http(s) URL (default: PIXTOOLS_WEBHOOK_URL)",
+    )
+    g.add_argument(
+        "--webhook-secret",
+        default=None,
+        metavar="S",
+        help="sign webhook bodies with HMAC-SHA256 (prefer PIXTOOLS_WEBHOOK_SECRET: "
+        "a flag is visible to other users of this machine)",
+    )
     g.add_argument("--webhook-on-failure", action="store_true", help="also announce failed jobs")
-    g.add_argument("--sink-timeout", type=float, default=DEFAULT_SINK_TIMEOUT_S, metavar="SECONDS",
-                   help="how long to wait for uploads and webhooks before the summary (default 120)")
+    g.add_argument(
+        "--sink-timeout",
+        type=float,
+        default=DEFAULT_SINK_TIMEOUT_S,
+        metavar="SECONDS",
+        help="how long to wait for uploads and webhooks before the summary (default 120)",
+    )
 
 
 def attach(args: argparse.Namespace, backend, store, settings) -> None:
     """Start the sinks for this run when asked for, and hook them to the backend."""
     try:
         cfg = SinkConfig.from_settings(
-            settings, upload=bool(getattr(args, "upload", False)), webhook_url=getattr(args, "webhook", None),
+            settings,
+            upload=bool(getattr(args, "upload", False)),
+            webhook_url=getattr(args, "webhook", None),
             webhook_secret=getattr(args, "webhook_secret", None),
             webhook_on_failure=bool(getattr(args, "webhook_on_failure", False)),
         )
@@ -78,20 +97,36 @@ def finalize(args: argparse.Namespace, store, settings, jobs) -> None:
         service.stop()
         setattr(args, _ATTR, None)
     if not settled:
-        print(f"pixtools: {service.unfinished(ids)} upload(s)/webhook(s) still pending after "
-              f"{args.sink_timeout:g} s; they stay queued and resume on the next run or in the window.",
-              file=sys.stderr)
+        print(
+            f"pixtools: {service.unfinished(ids)} upload(s)/webhook(s) still pending after "
+            f"{args.sink_timeout:g} s; they stay queued and resume on the next run or in the window.",
+            file=sys.stderr,
+        )
     for job in jobs:
         extra: dict = {}
         objects = links.uploaded_objects(store, job.id, settings)
         if objects:
-            extra["uploads"] = [{"op": o["op"], "key": o["key"], "url": o["url"], "state": o["state"],
-                                 **({"error": o["error"]} if o["error"] else {})} for o in objects]
+            extra["uploads"] = [
+                {
+                    "op": o["op"],
+                    "key": o["key"],
+                    "url": o["url"],
+                    "state": o["state"],
+                    **({"error": o["error"]} if o["error"] else {}),
+                }
+                for o in objects
+            ]
         rows = outbox.for_job(store, job.id)
         if rows:
             r = rows[-1]
-            extra["webhook"] = {"url": redact(r.url), "event": r.event, "state": r.state, "attempts": r.attempts,
-                                "last_status": r.last_status, "error": r.last_error}
+            extra["webhook"] = {
+                "url": redact(r.url),
+                "event": r.event,
+                "state": r.state,
+                "attempts": r.attempts,
+                "last_status": r.last_status,
+                "error": r.last_error,
+            }
         if extra:
             _extras[job.id] = extra
     if not getattr(args, "json", False):
@@ -105,8 +140,10 @@ def _print_sinks(jobs) -> None:
             if o["url"]:
                 print(f"  s3    {job.name} [{o['op']}] -> {o['key']}\n        {o['url']}")
             else:
-                print(f"  s3    {job.name} [{o['op']}] -> {o['key']}: upload {o['state']}"
-                      f"{': ' + o['error'] if o.get('error') else ''}")
+                print(
+                    f"  s3    {job.name} [{o['op']}] -> {o['key']}: upload {o['state']}"
+                    f"{': ' + o['error'] if o.get('error') else ''}"
+                )
         hook = extra.get("webhook")
         if hook:
             detail = f"HTTP {hook['last_status']}" if hook["last_status"] else (hook["error"] or "")
@@ -116,4 +153,3 @@ def _print_sinks(jobs) -> None:
 def job_extras(job) -> dict:
     """`uploads` ([{op, key, url, state}]) and `webhook` ({url, event, state, …}) for the summary and --json."""
     return dict(_extras.get(job.id, {}))
-

@@ -99,8 +99,9 @@ def _bounded(fn: Callable[[], object], timeout: float) -> None:
     t.join(timeout)
 
 
-def stop_and_exit(store=None, stop: Callable[[], object] | None = None, *, message: str = MESSAGE,
-                  code: int = EXIT_INTERRUPTED) -> NoReturn:
+def stop_and_exit(
+    store=None, stop: Callable[[], object] | None = None, *, message: str = MESSAGE, code: int = EXIT_INTERRUPTED
+) -> NoReturn:
     """Stop the backend (bounded), re-queue what we hold, say one line and leave with `code`."""
     install_second = threading.current_thread() is threading.main_thread()
     if install_second:

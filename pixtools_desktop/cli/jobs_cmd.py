@@ -64,27 +64,36 @@ def run_show(args: argparse.Namespace) -> int:
         job, candidates = _find(store, args.job_id)
         if job is None and candidates:
             more = ", …" if len(candidates) > 5 else ""
-            print(f"pixtools: job id prefix {args.job_id!r} is ambiguous: it matches "
-                  f"{', '.join(candidates[:5])}{more}; give more characters", file=sys.stderr)
+            print(
+                f"pixtools: job id prefix {args.job_id!r} is ambiguous: it matches "
+                f"{', '.join(candidates[:5])}{more}; give more characters",
+                file=sys.stderr,
+            )
             return 2
         if job is None:
             print(f"pixtools: Job {args.job_id} not found", file=sys.stderr)
             return 1
     d = job_summary(job)
-    d.update(operations=job.operations, params=job.params, options=job.options.to_json(), attempts=job.attempts,
-             created_at=job.created_at, finished_at=job.finished_at)
+    d.update(
+        operations=job.operations,
+        params=job.params,
+        options=job.options.to_json(),
+        attempts=job.attempts,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
     print(json.dumps(d, indent=2, default=str))
     return 0
 
 
 def run_retry(args: argparse.Namespace) -> int:
+    from pixtools_desktop import wiring
     from pixtools_desktop.cli import interrupt
     from pixtools_desktop.cli.exits import (
         EXIT_USAGE,
         DatabaseDiskFull,
         raise_if_db_full,
     )
-    from pixtools_desktop import wiring
     from pixtools_desktop.core.runner import LocalRunner
 
     with _store(args) as store:

@@ -38,8 +38,9 @@ def check_paths(paths: list[str]) -> None:
     missing = missing_paths(paths)
     if missing:
         listed = "\n  ".join(missing)
-        raise PreflightError(f"no such file or folder:\n  {listed}" if len(missing) > 1
-                             else f"no such file or folder: {missing[0]}")
+        raise PreflightError(
+            f"no such file or folder:\n  {listed}" if len(missing) > 1 else f"no such file or folder: {missing[0]}"
+        )
 
 
 def folders_without_images(paths: list[str], collected: CollectedInputs) -> list[tuple[str, bool]]:

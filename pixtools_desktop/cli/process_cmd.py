@@ -19,19 +19,26 @@ from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwriteP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("process", help="process files and folders headless",
-                       description="Process images: convert, resize, extract metadata, denoise.",
-                       epilog="exit codes: 0 all done, 1 some files failed, 2 nothing could run (bad options, a "
-                       "missing path, no images, no denoise model, the job database's disk full), 130 Ctrl+C. "
-                       "Running the same command again resumes an interrupted or failed batch.")
+    p = sub.add_parser(
+        "process",
+        help="process files and folders headless",
+        description="Process images: convert, resize, extract metadata, denoise.",
+        epilog="exit codes: 0 all done, 1 some files failed, 2 nothing could run (bad options, a "
+        "missing path, no images, no denoise model, the job database's disk full), 130 Ctrl+C. "
+        "Running the same command again resumes an interrupted or failed batch.",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--ops", required=True, help="comma-separated operations: jpg,png,webp,avif,tiff,denoise,metadata")
     p.add_argument("--params", default=None, help='JSON object keyed by op, e.g. \'{"webp":{"quality":80}}\'')
     p.add_argument("--out", default=None, help="output folder (default: the settings, else next to each input)")
     p.add_argument("--recursive", "-r", action="store_true", help="descend into sub-folders")
     p.add_argument("--naming", default=None, help="file name template, default {stem}_{op}.{ext}")
-    p.add_argument("--overwrite", choices=[p.value for p in OverwritePolicy], default=None,
-                   help="what to do when an output exists (default: unique)")
+    p.add_argument(
+        "--overwrite",
+        choices=[p.value for p in OverwritePolicy],
+        default=None,
+        help="what to do when an output exists (default: unique)",
+    )
     p.add_argument("--strip-metadata", action="store_true", help="drop EXIF and XMP from outputs")
     p.add_argument("--zip", action="store_true", help="also write a ZIP of each job's outputs")
     p.add_argument("--workers", type=int, default=None, help="parallel workers for standard ops")
@@ -181,8 +188,9 @@ class LocalBatchBackend:
         from pixtools_desktop import wiring
         from pixtools_desktop.core.runner import LocalRunner
 
-        runner = LocalRunner(self.store, self.settings, batch_ids={plan.batch_id},
-                             denoiser_factory=wiring.denoiser_factory)
+        runner = LocalRunner(
+            self.store, self.settings, batch_ids={plan.batch_id}, denoiser_factory=wiring.denoiser_factory
+        )
         return run_batch_on(runner, self.store, plan, self.finish_hooks, show_progress=show_progress)
 
 
@@ -204,8 +212,9 @@ def run_batch_on(backend, store, plan, finish_hooks: list, *, show_progress: boo
         interrupt.stop_and_exit(store, backend.stop)
     except Exception as exc:
         if is_disk_full(exc):  # the job database's disk: the store cannot record anything more
-            interrupt.stop_and_exit(None, backend.stop, message=f"pixtools: {DatabaseDiskFull(store.path)}",
-                                    code=EXIT_USAGE)
+            interrupt.stop_and_exit(
+                None, backend.stop, message=f"pixtools: {DatabaseDiskFull(store.path)}", code=EXIT_USAGE
+            )
         backend.stop()
         raise
     backend.stop()

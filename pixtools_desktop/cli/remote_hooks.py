@@ -16,10 +16,18 @@ from pixtools_desktop.core.jobs import Job
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("remote backend")
-    g.add_argument("--backend", metavar="URL", default=None,
-                   help="run on this PixTools API server instead of this machine (env PIXTOOLS_BACKEND_URL)")
-    g.add_argument("--api-key", metavar="KEY", default=None,
-                   help="API key for --backend (prefer env PIXTOOLS_API_KEY: command lines are visible to others)")
+    g.add_argument(
+        "--backend",
+        metavar="URL",
+        default=None,
+        help="run on this PixTools API server instead of this machine (env PIXTOOLS_BACKEND_URL)",
+    )
+    g.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=None,
+        help="API key for --backend (prefer env PIXTOOLS_API_KEY: command lines are visible to others)",
+    )
 
 
 def backend_url(args: argparse.Namespace) -> str | None:
@@ -60,8 +68,9 @@ class RemoteBatchBackend:
 
         if plan.adopted:  # unfinished jobs of an earlier identical run, maybe queued locally
             state.adopt_into_backend(self.store, [j.id for j in plan.adopted], self.base_url)
-        backend = RemoteBackend(self.store, self.settings, base_url=self.base_url, api_key=self.api_key,
-                                batch_ids={plan.batch_id})
+        backend = RemoteBackend(
+            self.store, self.settings, base_url=self.base_url, api_key=self.api_key, batch_ids={plan.batch_id}
+        )
         return run_batch_on(backend, self.store, plan, self.finish_hooks, show_progress=show_progress)
 
 

@@ -29,16 +29,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need an API key)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--api-key", default=None,
-                   help="require this X-API-Key on API calls (default: env PIXTOOLS_API_KEY; prefer the env var, "
-                   "command lines are visible to other users)")
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help="require this X-API-Key on API calls (default: env PIXTOOLS_API_KEY; prefer the env var, "
+        "command lines are visible to other users)",
+    )
     p.add_argument("--max-upload-mb", type=int, default=10, help="largest accepted upload in MB (default 10)")
     p.add_argument("--db", default=None, help="server job database (default: <data dir>/server/server.sqlite3)")
     p.add_argument("--data-dir", default=None, help="where uploads and results live (default: <data dir>/server)")
-    p.add_argument("--workers", type=int, default=None, help="parallel workers for standard ops (default: one per core)")
-    p.add_argument("--public-url", default=None,
-                   help="base of the result URLs handed to clients, e.g. https://pix.example.org (default: env "
-                   "PIXTOOLS_SERVE_PUBLIC_URL, else the bound address); request headers are never used")
+    p.add_argument(
+        "--workers", type=int, default=None, help="parallel workers for standard ops (default: one per core)"
+    )
+    p.add_argument(
+        "--public-url",
+        default=None,
+        help="base of the result URLs handed to clients, e.g. https://pix.example.org (default: env "
+        "PIXTOOLS_SERVE_PUBLIC_URL, else the bound address); request headers are never used",
+    )
     p.set_defaults(func=run)
 
 
@@ -52,8 +60,14 @@ def build_config(args: argparse.Namespace):
     settings = getattr(args, "settings", None)
     public = getattr(args, "public_url", None) or (settings.serve_public_url if settings else None) or None
     return ServerConfig(
-        data_dir=data_dir, db_path=db, host=args.host.strip().strip("[]"), port=args.port, api_key=key,
-        max_upload_mb=args.max_upload_mb, workers=getattr(args, "workers", None), public_url=public,
+        data_dir=data_dir,
+        db_path=db,
+        host=args.host.strip().strip("[]"),
+        port=args.port,
+        api_key=key,
+        max_upload_mb=args.max_upload_mb,
+        workers=getattr(args, "workers", None),
+        public_url=public,
         allow_private_webhooks=bool(settings.serve_allow_private_webhooks) if settings else False,
     )
 
@@ -114,8 +128,11 @@ def run(args: argparse.Namespace) -> int:
         sock = _bind(config.host, config.port)
     except OSError as exc:
         reason = "the port is already in use" if exc.errno == 98 else (exc.strerror or str(exc))
-        print(f"pixtools serve: cannot listen on {config.host}:{config.port}: {reason}. Stop the other server or "
-              "choose another --port.", file=sys.stderr)
+        print(
+            f"pixtools serve: cannot listen on {config.host}:{config.port}: {reason}. Stop the other server or "
+            "choose another --port.",
+            file=sys.stderr,
+        )
         return 1
     _private_files(config)
     import uvicorn
@@ -125,8 +142,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = create_app(config, args.settings)
         server = uvicorn.Server(
-            uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", access_log=False,
-                           server_header=False, timeout_graceful_shutdown=30)
+            uvicorn.Config(
+                app,
+                host=config.host,
+                port=config.port,
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                timeout_graceful_shutdown=30,
+            )
         )
         auth = "API key required" if config.api_key else "no API key"
         print(f"PixTools API on {config.public_base} ({auth}); data in {config.data_dir}", file=sys.stderr, flush=True)

@@ -43,8 +43,9 @@ class _Recorder(pybreaker.CircuitBreakerListener):
     def state_change(self, cb, old_state, new_state) -> None:  # type: ignore[no-untyped-def]
         old = old_state.name if old_state is not None else "none"
         self.transitions.append((old, new_state.name))
-        log.warning("webhook circuit breaker changed state",
-                    extra={"host": self.host, "from": old, "to": new_state.name})
+        log.warning(
+            "webhook circuit breaker changed state", extra={"host": self.host, "from": old, "to": new_state.name}
+        )
 
 
 _lock = threading.Lock()
@@ -58,8 +59,12 @@ def get_breaker(host: str, fail_max: int = 5, reset_timeout: float = 60) -> pybr
         if entry is None:
             rec = _Recorder(host)
             cb = pybreaker.CircuitBreaker(
-                fail_max=fail_max, reset_timeout=reset_timeout, exclude=[DeliveryRejected], listeners=[rec],
-                name=f"webhook:{host}", throw_new_error_on_trip=False,
+                fail_max=fail_max,
+                reset_timeout=reset_timeout,
+                exclude=[DeliveryRejected],
+                listeners=[rec],
+                name=f"webhook:{host}",
+                throw_new_error_on_trip=False,
             )
             _breakers[host] = (cb, rec)
             return cb

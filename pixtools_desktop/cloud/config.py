@@ -82,7 +82,8 @@ class SinkConfig:
     # url -> (url to connect to, extra headers, httpx extensions); raises webhooks.TargetRefused.
     # `pixtools serve` sets it (server/webhook_guard.py); the desktop's own webhook is the user's choice.
     url_guard: Callable[[str], tuple[str, dict[str, str], dict[str, Any]]] | None = field(
-        default=None, repr=False, compare=False)
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def from_settings(
@@ -99,8 +100,10 @@ class SinkConfig:
         upload = settings.s3_enabled if upload is None else (upload or settings.s3_enabled)
         url = validate_webhook_url(webhook_url if webhook_url is not None else (settings.webhook_url or ""))
         secret = webhook_secret if webhook_secret is not None else os.environ.get(WEBHOOK_SECRET_ENV) or None
-        on_failure = settings.webhook_on_failure if webhook_on_failure is None else (
-            webhook_on_failure or settings.webhook_on_failure
+        on_failure = (
+            settings.webhook_on_failure
+            if webhook_on_failure is None
+            else (webhook_on_failure or settings.webhook_on_failure)
         )
         fields: dict[str, Any] = {
             "upload": bool(upload),

@@ -37,4 +37,3 @@ def check_webhooks(settings: Settings) -> dict[str, str]:
 
 def check_cloud(settings: Settings) -> dict[str, str]:
     return {**check_s3(settings), **check_webhooks(settings)}
-

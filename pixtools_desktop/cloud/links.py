@@ -18,8 +18,14 @@ log = logging.getLogger(__name__)
 
 def _target_for(row: uploads.UploadRow, settings: Settings) -> S3Target:
     base = S3Target.from_settings(settings)
-    return S3Target(bucket=row.bucket, endpoint_url=row.endpoint_url, region=base.region, prefix=base.prefix,
-                    profile=base.profile, url_expiry=base.url_expiry)
+    return S3Target(
+        bucket=row.bucket,
+        endpoint_url=row.endpoint_url,
+        region=base.region,
+        prefix=base.prefix,
+        profile=base.profile,
+        url_expiry=base.url_expiry,
+    )
 
 
 def uploaded_objects(store: JobStore, job_id: str, settings: Settings | None = None) -> list[dict]:
@@ -27,8 +33,14 @@ def uploaded_objects(store: JobStore, job_id: str, settings: Settings | None = N
     settings = settings or load_settings()
     out = []
     for row in uploads.for_job(store, job_id):
-        item = {"op": row.op, "key": row.key, "bucket": row.bucket, "url": None, "state": row.state,
-                "error": row.last_error if row.state != "done" else None}
+        item = {
+            "op": row.op,
+            "key": row.key,
+            "bucket": row.bucket,
+            "url": None,
+            "state": row.state,
+            "error": row.last_error if row.state != "done" else None,
+        }
         if row.state == "done":
             target = _target_for(row, settings)
             try:

@@ -37,8 +37,10 @@ log = logging.getLogger(__name__)
 
 NOTE = "webhook"
 ACTIVE_STATES = ("pending", "sending")
-_COLS = ("id, job_id, event, url, signed, dedupe, state, attempts, next_at, claimed_by, last_status, last_error, "
-         "created_at, updated_at, delivered_at, url_sealed")
+_COLS = (
+    "id, job_id, event, url, signed, dedupe, state, attempts, next_at, claimed_by, last_status, last_error, "
+    "created_at, updated_at, delivered_at, url_sealed"
+)
 
 
 @dataclass
@@ -61,7 +63,7 @@ class OutboxRow:
     url_sealed: str | None = None
 
     @classmethod
-    def from_row(cls, row: Any) -> "OutboxRow":
+    def from_row(cls, row: Any) -> OutboxRow:
         return cls(**{k: row[k] for k in row.keys()})
 
 
@@ -94,18 +96,24 @@ def for_job(store: JobStore, job_id: str) -> list[OutboxRow]:
     return [OutboxRow.from_row(r) for r in rows]
 
 
-_READY = ("o.state = 'pending' AND NOT EXISTS ("
-          "SELECT 1 FROM uploads u WHERE u.job_id = o.job_id AND u.state IN ('pending','uploading'))")
+_READY = (
+    "o.state = 'pending' AND NOT EXISTS ("
+    "SELECT 1 FROM uploads u WHERE u.job_id = o.job_id AND u.state IN ('pending','uploading'))"
+)
 _CANDIDATES = 64
 
 
-def claim_next(store: JobStore, *, now: float | None = None, skip_hosts: set[str] | frozenset = frozenset()
-               ) -> OutboxRow | None:
+def claim_next(
+    store: JobStore, *, now: float | None = None, skip_hosts: set[str] | frozenset = frozenset()
+) -> OutboxRow | None:
     """Atomically take the oldest due delivery whose job has no upload in flight, to a host not in `skip_hosts`."""
     now = time.time() if now is None else now
     with store.transaction() as conn:
-        rows = conn.execute(f"SELECT o.id, o.url FROM webhook_outbox o WHERE {_READY} AND o.next_at <= ? "
-                            f"ORDER BY o.next_at, o.id LIMIT {_CANDIDATES}", (now,)).fetchall()
+        rows = conn.execute(
+            f"SELECT o.id, o.url FROM webhook_outbox o WHERE {_READY} AND o.next_at <= ? "
+            f"ORDER BY o.next_at, o.id LIMIT {_CANDIDATES}",
+            (now,),
+        ).fetchall()
         pick = next((r["id"] for r in rows if url_host(r["url"]) not in skip_hosts), None)
         if pick is None:
             return None
@@ -119,8 +127,9 @@ def claim_next(store: JobStore, *, now: float | None = None, skip_hosts: set[str
 
 def next_due(store: JobStore, skip_hosts: set[str] | frozenset = frozenset()) -> float | None:
     """Earliest due time of a row not waiting for uploads (those wake the worker when done) nor for a busy host."""
-    rows = store.query(f"SELECT o.next_at, o.url FROM webhook_outbox o WHERE {_READY} "
-                       f"ORDER BY o.next_at LIMIT {_CANDIDATES}")
+    rows = store.query(
+        f"SELECT o.next_at, o.url FROM webhook_outbox o WHERE {_READY} ORDER BY o.next_at LIMIT {_CANDIDATES}"
+    )
     due = [r["next_at"] for r in rows if url_host(r["url"]) not in skip_hosts]
     return min(due) if due else None
 
@@ -150,16 +159,21 @@ def recover_interrupted(store: JobStore) -> list[int]:
 def _release(store: JobStore, row: OutboxRow, next_at: float, message: str) -> None:
     """Put a claimed row back without spending an attempt (the breaker is open)."""
     with store.transaction() as conn:
-        conn.execute("UPDATE webhook_outbox SET state = 'pending', claimed_by = NULL, next_at = ?, last_error = ?, "
-                     "updated_at = ? WHERE id = ?", (next_at, message, utcnow(), row.id))
+        conn.execute(
+            "UPDATE webhook_outbox SET state = 'pending', claimed_by = NULL, next_at = ?, last_error = ?, "
+            "updated_at = ? WHERE id = ?",
+            (next_at, message, utcnow(), row.id),
+        )
 
 
 def _mark_delivered(store: JobStore, row: OutboxRow, status: int) -> None:
     ts = utcnow()
     with store.transaction() as conn:
-        conn.execute("UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, "
-                     "last_error = NULL, claimed_by = NULL, delivered_at = ?, updated_at = ? WHERE id = ?",
-                     (status, ts, ts, row.id))
+        conn.execute(
+            "UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, "
+            "last_error = NULL, claimed_by = NULL, delivered_at = ?, updated_at = ? WHERE id = ?",
+            (status, ts, ts, row.id),
+        )
         store.clear_webhook_failed(row.job_id, conn=conn)
     set_note(store, row.job_id, NOTE, None)
 
@@ -167,14 +181,27 @@ def _mark_delivered(store: JobStore, row: OutboxRow, status: int) -> None:
 def _mark_failed(store: JobStore, row: OutboxRow, message: str, status: int | None, retry_at: float | None) -> None:
     attempts = row.attempts + 1
     with store.transaction() as conn:
-        conn.execute("UPDATE webhook_outbox SET state = ?, attempts = ?, next_at = ?, last_status = ?, "
-                     "last_error = ?, claimed_by = NULL, updated_at = ? WHERE id = ?",
-                     ("pending" if retry_at is not None else "failed", attempts, retry_at or 0, status, message,
-                      utcnow(), row.id))
+        conn.execute(
+            "UPDATE webhook_outbox SET state = ?, attempts = ?, next_at = ?, last_status = ?, "
+            "last_error = ?, claimed_by = NULL, updated_at = ? WHERE id = ?",
+            (
+                "pending" if retry_at is not None else "failed",
+                attempts,
+                retry_at or 0,
+                status,
+                message,
+                utcnow(),
+                row.id,
+            ),
+        )
     host = url_host(row.url)
     if retry_at is not None:
-        set_note(store, row.job_id, NOTE, f"{NOTE} to {host} failed: {message} "
-                 f"(try {attempts}; retrying in {max(0, retry_at - time.time()):.0f} s)")
+        set_note(
+            store,
+            row.job_id,
+            NOTE,
+            f"{NOTE} to {host} failed: {message} (try {attempts}; retrying in {max(0, retry_at - time.time()):.0f} s)",
+        )
         return
     set_note(store, row.job_id, NOTE, f"{NOTE} to {host} failed: {message} (gave up after {attempts} tries)")
     if row.event == "job.completed":
@@ -183,9 +210,7 @@ def _mark_failed(store: JobStore, row: OutboxRow, message: str, status: int | No
             store.set_status(row.job_id, JobStatus.COMPLETED_WEBHOOK_FAILED)
 
 
-def process_one(
-    store: JobStore, row: OutboxRow, cfg: SinkConfig, client: httpx.Client, settings: Settings
-) -> str:
+def process_one(store: JobStore, row: OutboxRow, cfg: SinkConfig, client: httpx.Client, settings: Settings) -> str:
     """Deliver one claimed row; returns 'delivered', 'retry', 'failed' or 'deferred' (breaker open)."""
     job = store.get(row.job_id)
     host = url_host(row.url)
@@ -237,13 +262,16 @@ def process_one(
         except breakers.DeliveryFailed as exc:
             return _after_failure(store, row, cfg, str(exc), exc.status, getattr(exc, "retry_after", None))
         _mark_delivered(store, row, status)
-        log.info("webhook delivered", extra={"url": redact(row.url), "status": status, "event": row.event,
-                                             "attempt": row.attempts + 1})
+        log.info(
+            "webhook delivered",
+            extra={"url": redact(row.url), "status": status, "event": row.event, "attempt": row.attempts + 1},
+        )
         return "delivered"
 
 
-def _after_failure(store: JobStore, row: OutboxRow, cfg: SinkConfig, message: str, status: int | None,
-                   retry_after: float | None) -> str:
+def _after_failure(
+    store: JobStore, row: OutboxRow, cfg: SinkConfig, message: str, status: int | None, retry_after: float | None
+) -> str:
     attempt = row.attempts + 1
     if attempt >= cfg.retry.max_attempts:
         _mark_failed(store, row, message, status, None)
@@ -251,8 +279,10 @@ def _after_failure(store: JobStore, row: OutboxRow, cfg: SinkConfig, message: st
         return "failed"
     delay = max(cfg.retry.delay(attempt), retry_after or 0)
     _mark_failed(store, row, message, status, time.time() + delay)
-    log.warning("webhook failed, will retry", extra={"url": redact(row.url), "error": message,
-                                                      "attempt": attempt, "retry_in_s": delay})
+    log.warning(
+        "webhook failed, will retry",
+        extra={"url": redact(row.url), "error": message, "attempt": attempt, "retry_in_s": delay},
+    )
     return "retry"
 
 
@@ -261,7 +291,9 @@ def _has_uploads(store: JobStore, job_id: str) -> bool:
 
 
 def retry_failed(store: JobStore, *, job_ids: list[str] | None = None) -> int:
-    sql = "UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_at = 0, updated_at = ? WHERE state = 'failed'"
+    sql = (
+        "UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_at = 0, updated_at = ? WHERE state = 'failed'"
+    )
     args: list[Any] = [utcnow()]
     if job_ids is not None:
         sql += f" AND job_id IN ({','.join('?' * len(job_ids))})"

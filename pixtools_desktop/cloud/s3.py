@@ -27,15 +27,25 @@ DEFAULT_MULTIPART_CHUNK = 8 * MB
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
 
-_AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken",
-               "AuthorizationHeaderMalformed", "InvalidClientTokenId", "403"}
+_AUTH_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "InvalidToken",
+    "ExpiredToken",
+    "AuthorizationHeaderMalformed",
+    "InvalidClientTokenId",
+    "403",
+}
 _BUCKET_CODES = {"NoSuchBucket", "404"}
 
 
 def _credential_fingerprint(target: S3Target) -> str:
     """Clients are cached per credentials in use, without keeping the secret itself as a key."""
-    parts = [os.environ.get(n, "") for n in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                                              "AWS_PROFILE")]
+    parts = [
+        os.environ.get(n, "")
+        for n in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+    ]
     return hashlib.sha256("\0".join([target.profile or "", *parts]).encode()).hexdigest()
 
 
@@ -144,14 +154,20 @@ def explain(exc: BaseException, bucket: str = "") -> tuple[str, bool]:
     if isinstance(exc, S3UploadFailedError) and exc.__cause__ is not None:
         return explain(exc.__cause__, bucket)
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return ("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                "or choose a profile in the settings", True)
+        return (
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "or choose a profile in the settings",
+            True,
+        )
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", ""))
         if code in _AUTH_CODES:
-            return (f"S3 rejected the credentials ({code}): check AWS_ACCESS_KEY_ID, "
-                    f"AWS_SECRET_ACCESS_KEY or the profile, and the bucket's permissions", True)
+            return (
+                f"S3 rejected the credentials ({code}): check AWS_ACCESS_KEY_ID, "
+                f"AWS_SECRET_ACCESS_KEY or the profile, and the bucket's permissions",
+                True,
+            )
         if code in _BUCKET_CODES:
             return f"the bucket {bucket or '?'} does not exist on this S3 endpoint ({code})", True
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -166,8 +182,11 @@ def explain(exc: BaseException, bucket: str = "") -> tuple[str, bool]:
         m = re.search(r"An error occurred \((\w+)\)", text)
         code = m.group(1) if m else ""
         if code in _AUTH_CODES:
-            return (f"S3 rejected the credentials ({code}): check AWS_ACCESS_KEY_ID, "
-                    f"AWS_SECRET_ACCESS_KEY or the profile, and the bucket's permissions", True)
+            return (
+                f"S3 rejected the credentials ({code}): check AWS_ACCESS_KEY_ID, "
+                f"AWS_SECRET_ACCESS_KEY or the profile, and the bucket's permissions",
+                True,
+            )
         if code in _BUCKET_CODES:
             return f"the bucket {bucket or '?'} does not exist on this S3 endpoint ({code})", True
         return f"S3 upload failed: {text.partition(': ')[2] or text}", False

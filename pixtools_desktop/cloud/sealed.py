@@ -64,7 +64,7 @@ def unseal(token: str, key: bytes) -> str:
     """The sealed text; ValueError when the token was altered or sealed with another key."""
     if not token.startswith(_PREFIX):
         raise ValueError("not a sealed value")
-    raw = base64.urlsafe_b64decode(token[len(_PREFIX):].encode("ascii"))
+    raw = base64.urlsafe_b64decode(token[len(_PREFIX) :].encode("ascii"))
     nonce, tag, ct = raw[:16], raw[16:32], raw[32:]
     if not hmac.compare_digest(tag, hmac.new(key, b"mac" + nonce + ct, hashlib.sha256).digest()[:16]):
         raise ValueError("the sealed value does not match this key")

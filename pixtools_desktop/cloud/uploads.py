@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 NOTE = "upload failed:"
 ACTIVE_STATES = ("pending", "uploading")
 
-_COLS = ("id, job_id, op, path, size, content_type, filename, endpoint_url, bucket, key, state, attempts, "
-         "next_at, claimed_by, last_error, etag, created_at, updated_at, uploaded_at")
+_COLS = (
+    "id, job_id, op, path, size, content_type, filename, endpoint_url, bucket, key, state, attempts, "
+    "next_at, claimed_by, last_error, etag, created_at, updated_at, uploaded_at"
+)
 
 
 @dataclass
@@ -55,7 +57,7 @@ class UploadRow:
     uploaded_at: str | None
 
     @classmethod
-    def from_row(cls, row: Any) -> "UploadRow":
+    def from_row(cls, row: Any) -> UploadRow:
         return cls(**{k: row[k] for k in row.keys()})
 
 
@@ -77,9 +79,19 @@ def enqueue_job(store: JobStore, job: Job, target: S3Target, *, base_name: str |
             conn.execute(
                 "INSERT OR IGNORE INTO uploads (job_id, op, path, size, content_type, filename, endpoint_url, bucket,"
                 " key, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (job.id, out.op, str(path), path.stat().st_size, out.mime or "application/octet-stream",
-                 s3.download_name(out.op, name_source, ext), target.endpoint_url, target.bucket,
-                 s3.object_key(target, job.id, out.op, ext), ts, ts),
+                (
+                    job.id,
+                    out.op,
+                    str(path),
+                    path.stat().st_size,
+                    out.mime or "application/octet-stream",
+                    s3.download_name(out.op, name_source, ext),
+                    target.endpoint_url,
+                    target.bucket,
+                    s3.object_key(target, job.id, out.op, ext),
+                    ts,
+                    ts,
+                ),
             )
     return for_job(store, job.id)
 
@@ -174,10 +186,20 @@ def process_one(store: JobStore, row: UploadRow, client: Any, policy: RetryPolic
             attempt = row.attempts + 1
             retry_at = None if permanent or attempt >= policy.max_attempts else time.time() + policy.delay(attempt)
             mark_failed(store, row, message, retry_at=retry_at)
-            log.warning("upload failed", extra={"op": row.op, "key": row.key, "error": message,
-                                                "attempt": attempt, "will_retry": retry_at is not None})
+            log.warning(
+                "upload failed",
+                extra={
+                    "op": row.op,
+                    "key": row.key,
+                    "error": message,
+                    "attempt": attempt,
+                    "will_retry": retry_at is not None,
+                },
+            )
             return False
         mark_done(store, row, etag)
-        log.info("uploaded", extra={"op": row.op, "key": row.key, "bytes": row.size,
-                                    "seconds": round(time.monotonic() - t0, 3)})
+        log.info(
+            "uploaded",
+            extra={"op": row.op, "key": row.key, "bytes": row.size, "seconds": round(time.monotonic() - t0, 3)},
+        )
         return True

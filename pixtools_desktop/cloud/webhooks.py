@@ -63,8 +63,7 @@ def verify(body: bytes, header: str | None, secret: str) -> bool:
 
 
 def headers_for(body: bytes, request_id: str | None, secret: str | None) -> dict[str, str]:
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               "X-Request-ID": request_id or ""}
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Request-ID": request_id or ""}
     if secret:
         headers[SIGNATURE_HEADER] = sign(body, secret)
     return headers
@@ -83,8 +82,9 @@ def retry_after_s(response: httpx.Response) -> float | None:
             return None
 
 
-def post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], timeout: float,
-         extensions: dict | None = None) -> int:
+def post(
+    client: httpx.Client, url: str, body: bytes, headers: dict[str, str], timeout: float, extensions: dict | None = None
+) -> int:
     """POST once; returns the 2xx status or raises DeliveryFailed / DeliveryRejected."""
     try:
         response = client.post(url, content=body, headers=headers, timeout=timeout, extensions=extensions or None)

@@ -30,9 +30,7 @@ def dedupe_key(path: Path, request: OperationRequest, options: OutputOptions) ->
         stamp: tuple[int, int] | tuple[None, None] = (st.st_size, st.st_mtime_ns)
     except OSError:
         stamp = (None, None)
-    blob = json.dumps(
-        [str(path.resolve()), stamp, request.to_json(), options.to_json()], sort_keys=True, default=str
-    )
+    blob = json.dumps([str(path.resolve()), stamp, request.to_json(), options.to_json()], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -83,9 +81,7 @@ def plan_batch(
                 if existing.status in (JobStatus.FAILED, JobStatus.CANCELLED) and existing.backend == "local":
                     requeue[existing.id] = new_job
                     continue
-                if existing.status.is_success and all(
-                    Path(o.path).exists() for o in existing.outputs
-                ):
+                if existing.status.is_success and all(Path(o.path).exists() for o in existing.outputs):
                     plan.already_done.append(existing)
                     continue
         plan.new_jobs.append(new_job)

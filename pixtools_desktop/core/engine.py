@@ -42,8 +42,13 @@ INTENT_SIZE = -1  # an output chosen but not yet confirmed on disk
 
 
 class Denoiser(Protocol):
-    def denoise_image(self, image: Any, *, progress: Callable[[float], None] | None = None,
-                      cancelled: Callable[[], bool] | None = None) -> Any: ...
+    def denoise_image(
+        self,
+        image: Any,
+        *,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Any: ...
 
 
 DenoiserFactory = Callable[[Settings], Denoiser]
@@ -114,14 +119,22 @@ def _output_size_check(job: Job, profile: Profile, max_pixels: int) -> Callable[
     return check
 
 
-def _denoise(denoiser: Denoiser, image: Any, job: Job, params: dict[str, Any], settings: Settings, ctx: EngineContext,
-             step_progress: Callable[[float], None]) -> tuple[Any, dict[str, Any] | None]:
+def _denoise(
+    denoiser: Denoiser,
+    image: Any,
+    job: Job,
+    params: dict[str, Any],
+    settings: Settings,
+    ctx: EngineContext,
+    step_progress: Callable[[float], None],
+) -> tuple[Any, dict[str, Any] | None]:
     """Denoise one image; (image, what was done for the result's ``info``).
 
     The API profile runs plain CDnCNN-B as upstream; the desktop estimates the
     noise and follows ``ml.policy`` (model, sigma, clean photos kept), inside
     the ml Denoiser's ``run_params``.
     """
+
     def progress(f: float) -> None:
         step_progress(0.9 * f)
 
@@ -199,11 +212,15 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
         if prev is not None:
             target, skip = Path(prev.path), False
         else:
-            name = render_name(options.naming_template, input_path=input_path, op=op, ext=spec.ext, n=job.seq, when=when)
+            name = render_name(
+                options.naming_template, input_path=input_path, op=op, ext=spec.ext, n=job.seq, when=when
+            )
             reserved = {Path(r.path) for r in outputs.values()}
             target, skip = resolve_target(out_dir / name, OverwritePolicy(options.overwrite), reserved)
         if skip:
-            outputs[op] = OutputRecord(op=op, path=str(target), size=target.stat().st_size, mime=spec.mime, skipped=True)
+            outputs[op] = OutputRecord(
+                op=op, path=str(target), size=target.stat().st_size, mime=spec.mime, skipped=True
+            )
             ctx.save_outputs(list(outputs.values()))
             warnings.append(f"{target.name} already exists: skipped ({op}).")
             done_steps += 1
@@ -248,17 +265,35 @@ def run_job(job: Job, ctx: EngineContext) -> JobResult:
             tag=job.id[:8],
         )
         if size is None:  # SKIP, and another job took the name meanwhile
-            outputs[op] = OutputRecord(op=op, path=str(target), size=target.stat().st_size, mime=spec.mime, skipped=True)
+            outputs[op] = OutputRecord(
+                op=op, path=str(target), size=target.stat().st_size, mime=spec.mime, skipped=True
+            )
             ctx.save_outputs(list(outputs.values()))
             warnings.append(f"{target.name} already exists: skipped ({op}).")
             done_steps += 1
             continue
-        outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=spec.mime, width=image.width,
-                                   height=image.height, source_width=full_w, source_height=full_h,
-                                   info=denoise_info if op == OperationType.DENOISE else None)
+        outputs[op] = OutputRecord(
+            op=op,
+            path=str(target),
+            size=size,
+            mime=spec.mime,
+            width=image.width,
+            height=image.height,
+            source_width=full_w,
+            source_height=full_h,
+            info=denoise_info if op == OperationType.DENOISE else None,
+        )
         ctx.save_outputs(list(outputs.values()))
-        log.info("output written", extra={"op": op, "path": str(target), "bytes": size,
-                                          "from": f"{full_w}x{full_h}", "to": f"{image.width}x{image.height}"})
+        log.info(
+            "output written",
+            extra={
+                "op": op,
+                "path": str(target),
+                "bytes": size,
+                "from": f"{full_w}x{full_h}",
+                "to": f"{image.width}x{image.height}",
+            },
+        )
         done_steps += 1
         step_progress()
 

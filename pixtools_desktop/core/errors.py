@@ -34,9 +34,7 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal"  # a bug: the log has the traceback
 
 
-OUT_OF_MEMORY_MESSAGE = (
-    "Not enough memory to process this image. Close other programs or lower the image size limit."
-)
+OUT_OF_MEMORY_MESSAGE = "Not enough memory to process this image. Close other programs or lower the image size limit."
 
 
 class PixToolsError(Exception):

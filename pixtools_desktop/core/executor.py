@@ -110,7 +110,9 @@ def execute_job(
             log.error("job crashed", extra={"error": repr(exc), "traceback": traceback.format_exc()})
         else:
             store.complete(job.id, outputs=result.outputs, metadata=result.metadata, warnings=result.warnings)
-            log.info("job completed", extra={"seconds": round(time.monotonic() - t0, 3), "outputs": len(result.outputs)})
+            log.info(
+                "job completed", extra={"seconds": round(time.monotonic() - t0, 3), "outputs": len(result.outputs)}
+            )
     final = store.get(job.id)
     assert final is not None
     if final.status == JobStatus.PROCESSING:  # should not happen; never leave a job stuck

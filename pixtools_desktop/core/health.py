@@ -10,8 +10,8 @@ CLI and the window show one report and core imports none of them.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from pixtools_desktop.core.settings import Settings
 

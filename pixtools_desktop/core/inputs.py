@@ -13,8 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".avif", ".tif", ".tiff", ".gif", ".bmp", ".tga", ".ppm", ".pgm",
-     ".heic", ".heif", ".hif"}
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".webp",
+        ".avif",
+        ".tif",
+        ".tiff",
+        ".gif",
+        ".bmp",
+        ".tga",
+        ".ppm",
+        ".pgm",
+        ".heic",
+        ".heif",
+        ".hif",
+    }
 )
 
 

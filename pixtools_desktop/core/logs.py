@@ -47,8 +47,19 @@ _SECRET_QS = re.compile(
 )
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s\"']+@")
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization|x-api-key)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+(?:[ ][^\s\"',}]+)?")
-THIRD_PARTY_LOGGERS = ("httpx", "httpcore", "botocore", "boto3", "s3transfer", "urllib3", "hpack", "multipart",
-                       "python_multipart", "uvicorn.access", "PIL")
+THIRD_PARTY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "botocore",
+    "boto3",
+    "s3transfer",
+    "urllib3",
+    "hpack",
+    "multipart",
+    "python_multipart",
+    "uvicorn.access",
+    "PIL",
+)
 
 
 def redact(text: str) -> str:

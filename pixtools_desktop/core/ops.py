@@ -280,9 +280,7 @@ def check_same_format(
         if op in (OperationType.DENOISE, OperationType.METADATA):
             continue
         if fmt is not None and op.value == fmt:
-            raise ValidationError(
-                f"Cannot convert {ext} to {op.value} - source and target formats are the same"
-            )
+            raise ValidationError(f"Cannot convert {ext} to {op.value} - source and target formats are the same")
 
 
 def validate_webhook_url(url: str | None) -> str:
@@ -353,9 +351,7 @@ def check_output_size(
             continue
         w, h = planned_size(source_size[0], source_size[1], resize, prof)
         if w * h > max_pixels:
-            raise ValidationError(
-                f"operation_params['{op_name}'].resize: {too_large_output_message(w, h, max_pixels)}"
-            )
+            raise ValidationError(f"operation_params['{op_name}'].resize: {too_large_output_message(w, h, max_pixels)}")
 
 
 def check_upload_output_size(
@@ -376,7 +372,9 @@ def check_upload_output_size(
         check_output_size(params, size, max_pixels=max_pixels, profile=profile)
 
 
-def api_params_for_desktop_job(params: dict[str, dict[str, Any]], source_size: tuple[int, int] | None) -> dict[str, dict[str, Any]]:
+def api_params_for_desktop_job(
+    params: dict[str, dict[str, Any]], source_size: tuple[int, int] | None
+) -> dict[str, dict[str, Any]]:
     """A desktop job's params, rewritten so a PixTools server gives the size the desktop would.
 
     The API resizes to exactly the box (enlarging, distorting when both sides

@@ -110,8 +110,9 @@ def _disk_nearly_full(folder: Path) -> bool:
 
 def _explain_os_error(exc: OSError, folder: Path) -> OutputWriteError:
     if exc.errno == errno.ENOSPC or (exc.errno is None and _disk_nearly_full(folder)):
-        return OutputWriteError(f"The disk is full: there is no space left in {folder}.", transient=True,
-                                code=ErrorCode.DISK_FULL)
+        return OutputWriteError(
+            f"The disk is full: there is no space left in {folder}.", transient=True, code=ErrorCode.DISK_FULL
+        )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return OutputWriteError(f"Cannot write to {folder}: permission denied (the folder is read-only).")
     if exc.errno == errno.ENOENT:

@@ -169,7 +169,11 @@ def load_settings(path: Path | None = None, *, env: bool = True) -> Settings:
             for env_name in [name, *aliases]:
                 if env_name in os.environ:
                     try:
-                        setattr(settings, f.name, _coerce(os.environ[env_name], known[f.name] if known[f.name] is not None else ""))
+                        setattr(
+                            settings,
+                            f.name,
+                            _coerce(os.environ[env_name], known[f.name] if known[f.name] is not None else ""),
+                        )
                     except (ValueError, TypeError):
                         pass
     # What was loaded, to tell the user's changes from environment overrides at save time.

@@ -39,7 +39,9 @@ def resolve_device(name: str) -> Any:
     name = (name or "auto").lower()
     if name == "cuda":
         if not torch.cuda.is_available():
-            raise ModelUnavailableError("denoise_device is 'cuda' but no CUDA device is available; set it to auto or cpu.")
+            raise ModelUnavailableError(
+                "denoise_device is 'cuda' but no CUDA device is available; set it to auto or cpu."
+            )
         return torch.device("cuda")
     if name == "auto" and torch.cuda.is_available():
         return torch.device("cuda")
@@ -247,8 +249,16 @@ class Denoiser:
         else:
             smap = np.array(plan.sigma, dtype=np.float32)  # 0-d: a constant sigma (ffdnet_tiled's contract)
         src = np.ascontiguousarray(np.repeat(a, 3, axis=2) if via_colour else a)
-        res = ffdnet_tiled(runner, src, smap, out=None if via_colour else out, strength=plan.strength,
-                           tile=self.tile, progress=progress, cancelled=cancelled)
+        res = ffdnet_tiled(
+            runner,
+            src,
+            smap,
+            out=None if via_colour else out,
+            strength=plan.strength,
+            tile=self.tile,
+            progress=progress,
+            cancelled=cancelled,
+        )
         if via_colour:  # no grey FFDNet: R=G=B through the colour one, averaged back
             mean = res.astype(np.float32).mean(axis=2, keepdims=True)
             if np.issubdtype(a.dtype, np.integer):
@@ -303,8 +313,9 @@ class Denoiser:
         cancelled: Callable[[], bool] | None = None,
     ) -> tuple[Any, dict | None]:
         """`run_image` for a job's denoise params (what core's engine calls; the policy stays in ml)."""
-        return self.run_image(image, request_from_params(params, settings, api=api), progress=progress,
-                              cancelled=cancelled)
+        return self.run_image(
+            image, request_from_params(params, settings, api=api), progress=progress, cancelled=cancelled
+        )
 
     def run_image(
         self,
@@ -345,7 +356,9 @@ class Denoiser:
                 out = out.convert(image.mode) if image.mode != "I;16" else out
             return out
         if mode not in ("L", "LA", "RGB", "RGBA"):
-            raise UnsupportedImageError(f"Denoise does not support {mode} images (use L, LA, RGB, RGBA or 16-bit grey).")
+            raise UnsupportedImageError(
+                f"Denoise does not support {mode} images (use L, LA, RGB, RGBA or 16-bit grey)."
+            )
         arr = np.asarray(image)
         if mode in ("LA", "RGBA"):
             color, alpha = arr[..., :-1], arr[..., -1:]

@@ -42,8 +42,9 @@ DEFAULT_CPU_BUDGET = 384 * 1024 * 1024
 class FFDRunner:
     """An FFDNet on a device with a precision plan; ``clean(x, smap)`` is the network."""
 
-    def __init__(self, net: FFDNet, device: torch.device, mode: str = "default",
-                 low_dtype: torch.dtype | None | str = "auto") -> None:
+    def __init__(
+        self, net: FFDNet, device: torch.device, mode: str = "default", low_dtype: torch.dtype | None | str = "auto"
+    ) -> None:
         self.device, self.mode = device, mode
         self.nb, self.radius, self.in_nc = net.nb, net.receptive_radius, net.in_nc
         self.net = net.to(device=device).eval()
@@ -61,8 +62,12 @@ class FFDRunner:
         self.layers: list[tuple[torch.Tensor, torch.Tensor]] = []
         for i, c in enumerate(convs):
             dt = self.low_dtype if (self.low_dtype is not None and i not in keep) else torch.float32
-            self.layers.append((c.weight.detach().to(dtype=dt).contiguous(memory_format=torch.channels_last),
-                                cast(torch.Tensor, c.bias).detach().to(dtype=dt)))  # built with bias=True
+            self.layers.append(
+                (
+                    c.weight.detach().to(dtype=dt).contiguous(memory_format=torch.channels_last),
+                    cast(torch.Tensor, c.bias).detach().to(dtype=dt),
+                )
+            )  # built with bias=True
 
     @property
     def precision(self) -> str:
@@ -99,6 +104,7 @@ def auto_tile(runner: FFDRunner) -> int:
 
 def even_grid(h: int, w: int, tile: int) -> list[tuple[int, int, int, int]]:
     """Tile cores (y0, y1, x0, x1) covering h x w; every boundary but the image's end is even."""
+
     def cuts(n: int) -> list[int]:
         k = max(1, math.ceil(n / tile))
         inner = [2 * round(i * n / (2 * k)) for i in range(1, k)]

@@ -28,7 +28,12 @@ def model_health(settings=None) -> dict:
     path = W.find_weights(settings, W.COLOR)
     gray = W.find_weights(settings, W.GRAY)
     if path is None:
-        return {"status": "missing", "path": None, "sha256_ok": None, "detail": f"No denoise model installed. {W.HOW_TO_GET}"}
+        return {
+            "status": "missing",
+            "path": None,
+            "sha256_ok": None,
+            "detail": f"No denoise model installed. {W.HOW_TO_GET}",
+        }
     ok = W.sha256_ok(path)
     if ok is False:
         return {
@@ -50,11 +55,20 @@ def model_health(settings=None) -> dict:
                     raise ValueError("file too small to be a model")
                 detail_extra = "unverified .pth (architecture is checked at load)"
         except Exception as exc:  # noqa: BLE001 - any unreadable model is reported, never raised
-            return {"status": "error", "path": str(path), "sha256_ok": None, "detail": f"{path} cannot be read ({exc}). {W.HOW_TO_GET}"}
+            return {
+                "status": "error",
+                "path": str(path),
+                "sha256_ok": None,
+                "detail": f"{path} cannot be read ({exc}). {W.HOW_TO_GET}",
+            }
     else:
         detail_extra = "sha256 verified"
     grey_note = f"; grey model {gray.name}" if gray else "; no grey model (grey images go through the colour model)"
     ffd = W.find_weights(settings, W.FFD_COLOR)
     ffd_note = f"; FFDNet {ffd.name}" if ffd else "; no FFDNet (`pixtools models download --model ffdnet-color`)"
-    return {"status": "ok", "path": str(path), "sha256_ok": ok,
-            "detail": f"{path.name}: {detail_extra}{grey_note}{ffd_note}"}
+    return {
+        "status": "ok",
+        "path": str(path),
+        "sha256_ok": ok,
+        "detail": f"{path.name}: {detail_extra}{grey_note}{ffd_note}",
+    }

@@ -32,7 +32,9 @@ import numpy as np
 BLOCK = 64  # local map block size, pixels
 EDGE_FRACTION = 0.10  # strongest-gradient share of pixels left out (Tai & Yang)
 QUANTILE = 0.25  # of the sub-block estimates, for the global sigma
-CLEAN_SIGMA = 2.0  # at or below: "already clean". Measured on 256 px CBSD68/Kodak24 crops: clean 0.45..6.8 (texture reads as noise), white sigma 2 reads >= 2.09
+# At or below: "already clean". Measured on 256 px CBSD68/Kodak24 crops: clean 0.45..6.8
+# (texture reads as noise), white sigma 2 reads >= 2.09.
+CLEAN_SIGMA = 2.0
 _GAIN = math.sqrt(math.pi / 2.0) / 6.0
 # A low quantile / the 2nd lowest of 4 noisy sub-block estimates reads pure noise slightly low; measured
 # on flat synthetic noise at sigma 5..50 (tests/ml/test_noise_level.py checks the result).

@@ -53,7 +53,9 @@ TEXTURE_STRENGTH = 0.5
 NOISE_MAPS = ("global", "local")
 MAX_SIGMA = 75.0
 # DnCNN strength ramp (sigma in 0..255 units): nothing at the clean threshold, full from RAMP_FULL.
-RAMP_FULL = 3.5  # measured: at true sigma 3 (reads 3.1..7.5) full strength gains most; clean crops reading 2.7 keep >= 58 dB at 0.25
+# Measured: at true sigma 3 (reads 3.1..7.5) full strength gains most; clean crops reading 2.7
+# keep >= 58 dB at 0.25.
+RAMP_FULL = 3.5
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,9 @@ def dncnn_strength(sigma: float) -> float:
     return float(min(1.0, (sigma - CLEAN_SIGMA) / (RAMP_FULL - CLEAN_SIGMA)))
 
 
-def choose_model(request: DenoiseRequest, estimate: NoiseEstimate | None, ffdnet_available: bool = True) -> tuple[str, str]:
+def choose_model(
+    request: DenoiseRequest, estimate: NoiseEstimate | None, ffdnet_available: bool = True
+) -> tuple[str, str]:
     """(model, why) for ``model="auto"``: FFDNet where the photo is shown to be noisy, else CDnCNN-B."""
     if not ffdnet_available:
         return "dncnn", "auto: FFDNet is not installed - DnCNN"

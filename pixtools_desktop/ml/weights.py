@@ -176,7 +176,9 @@ def _kind_of_file(p: Path) -> str:
                 refs = f["net"]["layers"][()].flat
                 first = f[refs[0]]
                 if "".join(chr(int(c)) for c in first["type"][()].flatten()) == "SubP":  # FFDNet's head
-                    conv = next(f[r] for r in refs if "".join(chr(int(c)) for c in f[r]["type"][()].flatten()) == "conv")
+                    conv = next(
+                        f[r] for r in refs if "".join(chr(int(c)) for c in f[r]["type"][()].flatten()) == "conv"
+                    )
                     return FFD_GRAY if f[conv["weights"][()].flat[0]].shape[1] == 5 else FFD_COLOR
                 w_ref = first["weights"][()].flat[0]
                 return GRAY if f[w_ref].shape[1] == 1 else COLOR

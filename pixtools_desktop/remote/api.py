@@ -85,11 +85,15 @@ def explain_status(resp: httpx.Response, *, base_url: str, what: str, has_key: b
         return RemoteError(f"The server refused the file (400){suffix}", kind=FATAL, status=code)
     if code == 401:
         if has_key:
-            msg = ("The server rejected the API key (401). Check the key for this server in Settings > Remote "
-                   "backend, --api-key or PIXTOOLS_API_KEY.")
+            msg = (
+                "The server rejected the API key (401). Check the key for this server in Settings > Remote "
+                "backend, --api-key or PIXTOOLS_API_KEY."
+            )
         else:
-            msg = ("The server requires an API key (401). Set it in Settings > Remote backend, --api-key or "
-                   "PIXTOOLS_API_KEY.")
+            msg = (
+                "The server requires an API key (401). Set it in Settings > Remote backend, --api-key or "
+                "PIXTOOLS_API_KEY."
+            )
         return RemoteError(msg, kind=FATAL, status=code)
     if code == 403 and what == "download":
         return RemoteError(f"The server refused the download link (403){suffix}", kind=EXPIRED, status=code)
@@ -97,12 +101,17 @@ def explain_status(resp: httpx.Response, *, base_url: str, what: str, has_key: b
         if what == "poll":
             return RemoteError(
                 f"The server no longer has this job (404{suffix}). Servers delete jobs 24 h after they were "
-                "created; submit the file again.", kind=FATAL, status=code)
+                "created; submit the file again.",
+                kind=FATAL,
+                status=code,
+            )
         if what == "download":
             return RemoteError(f"A result file is gone from the server (404){suffix}", kind=EXPIRED, status=code)
         return RemoteError(
             f"{base_url} does not offer the PixTools API (404 for /api/process). Check the server URL.",
-            kind=FATAL, status=code)
+            kind=FATAL,
+            status=code,
+        )
     if code == 413:
         return RemoteError(f"The file is too large for the server (413){suffix}", kind=FATAL, status=code)
     if code == 422:
@@ -133,7 +142,9 @@ def explain_network(exc: Exception, base_url: str, *, storage: bool = False) -> 
     if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(cause, ssl.SSLCertVerificationError):
         return RemoteError(
             f"The server's TLS certificate could not be verified ({text}). Fix the certificate or the URL; "
-            "PixTools does not connect to servers it cannot verify.", kind=FATAL)
+            "PixTools does not connect to servers it cannot verify.",
+            kind=FATAL,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return RemoteError(f"The server at {base_url} did not answer in time.", kind=OFFLINE)
     if isinstance(exc, httpx.ConnectError):
@@ -144,12 +155,22 @@ def explain_network(exc: Exception, base_url: str, *, storage: bool = False) -> 
 class ApiClient:
     """A thin, synchronous client for one server (one connection pool, thread-safe)."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = normalize_base_url(base_url)
         self._api_key = api_key or None
-        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
-                                    headers={"User-Agent": f"PixTools-Desktop/{__version__}"})
+        self._client = httpx.Client(
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": f"PixTools-Desktop/{__version__}"},
+        )
 
     @property
     def has_key(self) -> bool:
@@ -175,15 +196,27 @@ class ApiClient:
         try:
             body = resp.json()
         except ValueError as exc:
-            raise RemoteError(f"The server at {self.base_url} did not answer with PixTools JSON "
-                              f"({resp.status_code}, {resp.headers.get('content-type', 'no type')}).",
-                              kind=SERVER) from exc
+            raise RemoteError(
+                f"The server at {self.base_url} did not answer with PixTools JSON "
+                f"({resp.status_code}, {resp.headers.get('content-type', 'no type')}).",
+                kind=SERVER,
+            ) from exc
         if not isinstance(body, dict):
             raise RemoteError("The server's answer was not a JSON object.", kind=SERVER)
         return body
 
-    def submit(self, path: Path, *, filename: str, mime: str, operations: list[str], params: dict,
-               webhook_url: str | None, idempotency_key: str, request_id: str | None) -> str:
+    def submit(
+        self,
+        path: Path,
+        *,
+        filename: str,
+        mime: str,
+        operations: list[str],
+        params: dict,
+        webhook_url: str | None,
+        idempotency_key: str,
+        request_id: str | None,
+    ) -> str:
         """POST /api/process; returns the server's job id."""
         data = {"operations": json.dumps(operations)}
         if params:
@@ -193,7 +226,9 @@ class ApiClient:
         try:
             with open(path, "rb") as fh:
                 resp = self._client.post(
-                    f"{self.base_url}/api/process", data=data, files={"file": (filename, fh, mime)},
+                    f"{self.base_url}/api/process",
+                    data=data,
+                    files={"file": (filename, fh, mime)},
                     headers=self._headers(request_id, idempotency_key),
                 )
         except httpx.HTTPError as exc:
@@ -225,8 +260,9 @@ class ApiClient:
                     resp.read()
                     err = explain_status(resp, base_url=self.base_url, what="download", has_key=self.has_key)
                     if not same_host:
-                        err = RemoteError(f"{err} (from the storage server at {host})", kind=err.kind,
-                                          status=err.status)
+                        err = RemoteError(
+                            f"{err} (from the storage server at {host})", kind=err.kind, status=err.status
+                        )
                     raise err
                 for chunk in resp.iter_bytes(256 * 1024):
                     fh.write(chunk)

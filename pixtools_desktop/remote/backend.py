@@ -85,8 +85,9 @@ class RemoteBackend:
     ) -> None:
         url = base_url or settings.backend_url
         if not url:
-            raise ValueError("No remote server URL: set one in Settings > Remote backend, --backend or "
-                             "PIXTOOLS_BACKEND_URL.")
+            raise ValueError(
+                "No remote server URL: set one in Settings > Remote backend, --backend or PIXTOOLS_BACKEND_URL."
+            )
         self.base_url = normalize_base_url(url)
         self.store = store
         self.settings = settings
@@ -95,13 +96,17 @@ class RemoteBackend:
         self.workers = max(1, workers)
         self.batch_ids = batch_ids
         self.max_offline_retries = max_offline_retries
-        self.max_server_retries = max_server_retries if max_server_retries is not None else max(1, settings.max_attempts)
+        self.max_server_retries = (
+            max_server_retries if max_server_retries is not None else max(1, settings.max_attempts)
+        )
         self.poll_interval = max(0.01, settings.poll_interval)
         self.max_poll_interval = max(self.poll_interval, max_poll_interval)
-        self.stall_pending_s = float(stall_pending_s if stall_pending_s is not None
-                                     else settings.remote_stall_pending_s)
-        self.stall_processing_s = float(stall_processing_s if stall_processing_s is not None
-                                        else settings.remote_stall_processing_s)
+        self.stall_pending_s = float(
+            stall_pending_s if stall_pending_s is not None else settings.remote_stall_pending_s
+        )
+        self.stall_processing_s = float(
+            stall_processing_s if stall_processing_s is not None else settings.remote_stall_processing_s
+        )
         self.events = JobEvents()
         self._loop = WorkerLoop("pixtools-remote", self._step_once, next_due=self._next_due, poll_s=IDLE_WAIT_S)
         self._paused = threading.Event()
@@ -182,8 +187,9 @@ class RemoteBackend:
         if time.time() < self._offline_until:
             return False
         try:
-            job_id = state.claim_due(self.store, self.base_url, batch_ids=self.batch_ids,
-                                     submits_allowed=not self._paused.is_set())
+            job_id = state.claim_due(
+                self.store, self.base_url, batch_ids=self.batch_ids, submits_allowed=not self._paused.is_set()
+            )
         except Exception:  # e.g. the database briefly locked by another process
             log.exception("remote claim failed")
             return False
@@ -229,14 +235,27 @@ class RemoteBackend:
             state.mark_processing(self.store, job.id)
             self.events.emit("started", job.id, self.store.get(job.id))
         remote_id = self.api.submit(
-            upload.path, filename=upload.filename, mime=upload.mime, operations=upload.operations,
-            params=upload.params, webhook_url=self.webhook_url, idempotency_key=row.idempotency_key,
+            upload.path,
+            filename=upload.filename,
+            mime=upload.mime,
+            operations=upload.operations,
+            params=upload.params,
+            webhook_url=self.webhook_url,
+            idempotency_key=row.idempotency_key,
             request_id=job.request_id,
         )
         self.store.update_fields(job.id, remote_job_id=remote_id, error_message=None, progress=0.05)
-        state.update(self.store, job.id, phase=state.POLL, remote_status="PENDING", interval_s=self.poll_interval,
-                     next_at=time.time() + self.poll_interval, net_failures=0, server_errors=0,
-                     status_since=time.time())
+        state.update(
+            self.store,
+            job.id,
+            phase=state.POLL,
+            remote_status="PENDING",
+            interval_s=self.poll_interval,
+            next_at=time.time() + self.poll_interval,
+            net_failures=0,
+            server_errors=0,
+            status_since=time.time(),
+        )
         log.info("remote job submitted", extra={"remote_job_id": remote_id, "server": self.base_url})
         self.events.emit("progress", job.id, 0.05)
 
@@ -246,8 +265,13 @@ class RemoteBackend:
         if status in ("COMPLETED", "COMPLETED_WEBHOOK_FAILED"):
             want_archive = self.settings.download_archive or job.options.bundle_zip
             if want_archive and not body.get("archive_url") and row.archive_waits < ARCHIVE_WAITS:
-                state.update(self.store, job.id, archive_waits=row.archive_waits + 1, remote_status=status,
-                             next_at=time.time() + min(self.poll_interval, 1.0))
+                state.update(
+                    self.store,
+                    job.id,
+                    archive_waits=row.archive_waits + 1,
+                    remote_status=status,
+                    next_at=time.time() + min(self.poll_interval, 1.0),
+                )
                 return
             self._complete(job, body, want_archive)
             return
@@ -263,14 +287,23 @@ class RemoteBackend:
             self._fail(job.id, self.stall_message(status, now - since), code=ErrorCode.SERVER_STALLED)
             return
         interval = self.poll_interval if changed else min(self.max_poll_interval, row.interval_s * 1.5)
-        state.update(self.store, job.id, remote_status=status, interval_s=interval,
-                     next_at=min(now + interval, since + limit + 0.01), net_failures=0, server_errors=0,
-                     status_since=since)
+        state.update(
+            self.store,
+            job.id,
+            remote_status=status,
+            interval_s=interval,
+            next_at=min(now + interval, since + limit + 0.01),
+            net_failures=0,
+            server_errors=0,
+            status_since=since,
+        )
         waiting = now - since
         if waiting >= limit / 2:  # say so while it happens: the window shows a running job's message
             verb = "not started" if status == "PENDING" else "not finished"
-            note = (f"Waiting on the server at {self.base_url}: {verb} after {_ago(waiting)} "
-                    f"(stops waiting after {_ago(limit)}).")
+            note = (
+                f"Waiting on the server at {self.base_url}: {verb} after {_ago(waiting)} "
+                f"(stops waiting after {_ago(limit)})."
+            )
             if note != job.error_message:
                 self.store.update_fields(job.id, error_message=note)
                 self._status_changed(job.id)
@@ -288,10 +321,14 @@ class RemoteBackend:
 
     def stall_message(self, status: str, waited: float) -> str:
         if status == "PENDING":
-            return (f"The server at {self.base_url} accepted this job {_ago(waited)} ago and never started it "
-                    "(still PENDING). Retry it to submit the file again.")
-        return (f"The server at {self.base_url} reported this job as {status} for {_ago(waited)} without finishing "
-                "it. Retry it to submit the file again.")
+            return (
+                f"The server at {self.base_url} accepted this job {_ago(waited)} ago and never started it "
+                "(still PENDING). Retry it to submit the file again."
+            )
+        return (
+            f"The server at {self.base_url} reported this job as {status} for {_ago(waited)} without finishing "
+            "it. Retry it to submit the file again."
+        )
 
     def _complete(self, job: Job, body: dict, want_archive: bool) -> None:
         def progress(f: float) -> None:
@@ -313,8 +350,13 @@ class RemoteBackend:
         if body.get("status") == "COMPLETED_WEBHOOK_FAILED":
             status = JobStatus.COMPLETED_WEBHOOK_FAILED
             warnings.append("The server could not deliver its webhook for this job (the results are fine).")
-        self.store.complete(job.id, outputs=outputs, metadata=metadata if isinstance(metadata, dict) else None,
-                            warnings=warnings, status=status)
+        self.store.complete(
+            job.id,
+            outputs=outputs,
+            metadata=metadata if isinstance(metadata, dict) else None,
+            warnings=warnings,
+            status=status,
+        )
         log.info("remote job completed", extra={"outputs": len(outputs)})
         self._finished(self.store.get(job.id))  # type: ignore[arg-type]
 

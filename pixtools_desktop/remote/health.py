@@ -1,6 +1,7 @@
 """The remote server's health in the app's health report: {"remote": "ok" | "not configured" | "unhealthy: …"}.
 
-One of the checks `pixtools_desktop.wiring` passes to core.health. Only checked when the app is set to use the remote backend.
+One of the checks `pixtools_desktop.wiring` passes to core.health. Only checked when the app is set
+to use the remote backend.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pixtools_desktop.core.settings import Settings
 
 
 def probe(base_url: str, api_key: str | None = None, *, transport=None) -> str:
-    """"ok", or "unhealthy: <why>", from GET /api/health of one server."""
+    """ "ok", or "unhealthy: <why>", from GET /api/health of one server."""
     from pixtools_desktop.remote.api import ApiClient, RemoteError
 
     try:
@@ -43,4 +44,3 @@ def check_remote(settings: Settings) -> dict[str, str]:
     except ValueError as exc:
         return {"remote": f"unhealthy: {exc}"}
     return {"remote": probe(url, resolve_api_key(url))}
-

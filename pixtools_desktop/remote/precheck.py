@@ -24,8 +24,15 @@ _DESKTOP_DENOISE_OPTIONS = DENOISE_DESKTOP_OPTIONS
 # Desktop denoise extras at the values a PixTools server applies anyway (plain
 # CDnCNN-B, written as PNG): the window's Denoise preset names them, and a job
 # that asks for nothing the server would not do is sent without them.
-_SERVER_EQUIVALENT = {"format": "png", "mode": "default", "strength": 1.0, "model": "dncnn", "sigma": "auto",
-                      "noise_map": "global", "force": False}
+_SERVER_EQUIVALENT = {
+    "format": "png",
+    "mode": "default",
+    "strength": 1.0,
+    "model": "dncnn",
+    "sigma": "auto",
+    "noise_map": "global",
+    "force": False,
+}
 # model "auto" (the desktop default) lets the backend choose: a PixTools server's choice is CDnCNN-B.
 _SERVER_CHOICES = {"model": "auto"}
 
@@ -34,12 +41,17 @@ def _without_server_defaults(params: dict) -> dict:
     denoise = params.get("denoise")
     if not isinstance(denoise, dict):
         return params
-    kept = {k: v for k, v in denoise.items()
-            if not (k in _SERVER_EQUIVALENT and v == _SERVER_EQUIVALENT[k] and type(v) is type(_SERVER_EQUIVALENT[k]))
-            and not (isinstance(v, str) and _SERVER_CHOICES.get(k) == v)}
+    kept = {
+        k: v
+        for k, v in denoise.items()
+        if not (k in _SERVER_EQUIVALENT and v == _SERVER_EQUIVALENT[k] and type(v) is type(_SERVER_EQUIVALENT[k]))
+        and not (isinstance(v, str) and _SERVER_CHOICES.get(k) == v)
+    }
     if isinstance(denoise.get("strength"), int | float) and float(denoise["strength"]) == 1.0:
         kept.pop("strength", None)
     return {**params, "denoise": kept}
+
+
 _TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/avif": "AVIF"}
 
 
@@ -78,8 +90,11 @@ def prepare_upload(job: Job, *, max_bytes: int = API_MAX_UPLOAD_BYTES) -> Upload
             code=ErrorCode.UNSUPPORTED,
         )
     if "tiff" in job.operations:
-        raise JobError("TIFF output is a desktop-only operation that PixTools servers do not offer. "
-                       "Use the local engine, or choose jpg, png, webp or avif.", code=ErrorCode.REJECTED)
+        raise JobError(
+            "TIFF output is a desktop-only operation that PixTools servers do not offer. "
+            "Use the local engine, or choose jpg, png, webp or avif.",
+            code=ErrorCode.REJECTED,
+        )
     params = _without_server_defaults(job.params)
     extras = [k for k in _DESKTOP_DENOISE_OPTIONS if k in params.get("denoise", {})]
     if extras:
@@ -101,8 +116,13 @@ def prepare_upload(job: Job, *, max_bytes: int = API_MAX_UPLOAD_BYTES) -> Upload
         request = validate_request(job.operations, params, path.name, profile=API)
     except ValidationError as exc:
         raise JobError(f"The server would reject this job: {exc.detail}", code=ErrorCode.REJECTED) from exc
-    return Upload(path=path, filename=path.name, mime=mime,
-                  operations=[op.value for op in request.operations], params=request.params)
+    return Upload(
+        path=path,
+        filename=path.name,
+        mime=mime,
+        operations=[op.value for op in request.operations],
+        params=request.params,
+    )
 
 
 def type_name(mime: str) -> str:

@@ -121,22 +121,38 @@ def load(store: JobStore, job_id: str) -> RemoteRow | None:
     if not rows:
         return None
     r = rows[0]
-    return RemoteRow(job_id=r["job_id"], phase=r["phase"], remote_status=r["remote_status"],
-                     interval_s=r["interval_s"], net_failures=r["net_failures"], server_errors=r["server_errors"],
-                     archive_waits=r["archive_waits"], idempotency_key=r["idempotency_key"],
-                     status_since=r["status_since"] or 0.0)
+    return RemoteRow(
+        job_id=r["job_id"],
+        phase=r["phase"],
+        remote_status=r["remote_status"],
+        interval_s=r["interval_s"],
+        net_failures=r["net_failures"],
+        server_errors=r["server_errors"],
+        archive_waits=r["archive_waits"],
+        idempotency_key=r["idempotency_key"],
+        status_since=r["status_since"] or 0.0,
+    )
 
 
 def update(store: JobStore, job_id: str, **fields) -> None:
-    allowed = {"phase", "remote_status", "next_at", "interval_s", "net_failures", "server_errors", "archive_waits",
-               "status_since"}
+    allowed = {
+        "phase",
+        "remote_status",
+        "next_at",
+        "interval_s",
+        "net_failures",
+        "server_errors",
+        "archive_waits",
+        "status_since",
+    }
     bad = set(fields) - allowed
     if bad:
         raise ValueError(f"not updatable: {sorted(bad)}")
     sets = ", ".join(f"{k} = ?" for k in fields)
     with store.transaction() as conn:
-        conn.execute(f"UPDATE remote_jobs SET {sets}, updated_at = ? WHERE job_id = ?",
-                     [*fields.values(), time.time(), job_id])
+        conn.execute(
+            f"UPDATE remote_jobs SET {sets}, updated_at = ? WHERE job_id = ?", [*fields.values(), time.time(), job_id]
+        )
 
 
 def rekey(store: JobStore, job_id: str) -> None:

@@ -88,8 +88,12 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
         if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), config.api_key.encode()):
             raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="Invalid API key")
 
-    @app.post("/api/process", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require_key)],
-              responses=_errors(400, 401, 413, 422))
+    @app.post(
+        "/api/process",
+        status_code=status.HTTP_202_ACCEPTED,
+        dependencies=[Depends(require_key)],
+        responses=_errors(400, 401, 413, 422),
+    )
     async def create_job(
         request: Request,
         file: Annotated[UploadFile, File(description="Image file to process")],
@@ -102,7 +106,9 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
         if size > config.max_upload_bytes:
             raise HTTPException(413, detail=f"File exceeds {config.max_upload_mb}MB limit")
         if file.content_type not in ACCEPTED_MIME_TYPES:
-            raise HTTPException(400, detail=f"Unsupported file type: {file.content_type}. Accepted: {ACCEPTED_MIME_TYPES}")
+            raise HTTPException(
+                400, detail=f"Unsupported file type: {file.content_type}. Accepted: {ACCEPTED_MIME_TYPES}"
+            )
         real, head = sniff_stream(file.file)
         if real != file.content_type:
             what = real or describe(head)
@@ -119,8 +125,13 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
             hook = await asyncio.to_thread(check_at_submit, webhook_url, webhook_policy)
             check_same_format(file.filename, ops, api_compatible=True)
             # A resize bomb (64 x 48 asked for 20000 x 20000) is a 422 before any work.
-            await asyncio.to_thread(check_upload_output_size, params, file.file,
-                                    max_pixels=settings.max_pixels, profile=api_profile(settings))
+            await asyncio.to_thread(
+                check_upload_output_size,
+                params,
+                file.file,
+                max_pixels=settings.max_pixels,
+                profile=api_profile(settings),
+            )
         except ValidationError as exc:
             raise HTTPException(exc.status_code, detail=exc.detail) from exc
         file.file.seek(0)
@@ -134,8 +145,14 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
             idempotency_key=(idempotency_key or None),
             request_id=request.scope.get("state", {}).get("request_id"),
         )
-        headers = {IDEMPOTENCY_CONFLICT_HEADER: "the first job with this key is returned; this request differed "
-                   "from it and was not run"} if conflict else None
+        headers = (
+            {
+                IDEMPOTENCY_CONFLICT_HEADER: "the first job with this key is returned; this request differed "
+                "from it and was not run"
+            }
+            if conflict
+            else None
+        )
         return JSONResponse({"job_id": job_id, "status": "PENDING"}, status_code=202, headers=headers)
 
     @app.get("/api/jobs/{job_id}", dependencies=[Depends(require_key)], responses=_errors(401, 404, 422))
@@ -154,8 +171,9 @@ def create_app(config: ServerConfig, settings: Settings, *, service: ServeServic
             raise HTTPException(404, detail=f"No {name} output for job {job_id}")
         path, download_name, media_type = found
         # an ASCII fallback plus RFC 5987 filename* (as the S3 presigned URLs send it): non-ASCII names survive
-        return FileResponse(path, media_type=media_type,
-                            headers={"Content-Disposition": content_disposition(download_name)})
+        return FileResponse(
+            path, media_type=media_type, headers={"Content-Disposition": content_disposition(download_name)}
+        )
 
     @app.get("/api/livez")
     async def livez():

@@ -24,8 +24,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from pixtools_desktop.cloud import links, outbox, s3, sealed, uploads
 from pixtools_desktop.cloud.config import S3Target, SinkConfig
@@ -62,8 +62,14 @@ def _display_base(row) -> str:
 class Publisher:
     """S3 uploads and webhook deliveries of one server process."""
 
-    def __init__(self, store: JobStore, settings: Settings, config: ServerConfig, signer: UrlSigner,
-                 public_base: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        settings: Settings,
+        config: ServerConfig,
+        signer: UrlSigner,
+        public_base: Callable[[], str],
+    ) -> None:
         self.store = store
         self.settings = settings
         self.signer = signer
@@ -73,18 +79,26 @@ class Publisher:
         self._uploads: SinkService | None = None
         if self.target is not None:
             self._uploads = SinkService(
-                store, settings, SinkConfig(upload=True, s3=self.target, retry=config.upload_retry),
-                upload_workers=2, webhook_workers=0,
+                store,
+                settings,
+                SinkConfig(upload=True, s3=self.target, retry=config.upload_retry),
+                upload_workers=2,
+                webhook_workers=0,
             )
             self._uploads.add_upload_hook(self.settle)
         self._hooks = SinkService(
-            store, settings,
-            SinkConfig(webhook_timeout=config.webhook_timeout_s, retry=config.webhook_retry,
-                       fail_max=int(settings.webhook_fail_max or 5),
-                       reset_timeout=float(settings.webhook_reset_timeout or 60),
-                       payload_builder=self._payload,
-                       url_guard=make_guard(WebhookPolicy(config.allow_private_webhooks, config.port))),
-            upload_workers=0, webhook_workers=max(1, config.webhook_concurrency),  # per-host lanes
+            store,
+            settings,
+            SinkConfig(
+                webhook_timeout=config.webhook_timeout_s,
+                retry=config.webhook_retry,
+                fail_max=int(settings.webhook_fail_max or 5),
+                reset_timeout=float(settings.webhook_reset_timeout or 60),
+                payload_builder=self._payload,
+                url_guard=make_guard(WebhookPolicy(config.allow_private_webhooks, config.port)),
+            ),
+            upload_workers=0,
+            webhook_workers=max(1, config.webhook_concurrency),  # per-host lanes
         )
 
     @property
@@ -94,8 +108,10 @@ class Publisher:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         if self._uploads is not None and self.target is not None:
-            log.info("S3 mode: results are stored in S3",
-                     extra={"bucket": self.target.bucket, "endpoint": self.target.endpoint_url or "AWS"})
+            log.info(
+                "S3 mode: results are stored in S3",
+                extra={"bucket": self.target.bucket, "endpoint": self.target.endpoint_url or "AWS"},
+            )
             self._uploads.start()
         self._hooks.start()
 
@@ -116,10 +132,14 @@ class Publisher:
             return
         records = [r for r in job.outputs if r.op != "bundle" and not r.skipped]
         if archive_path and Path(archive_path).is_file():
-            records.append(OutputRecord(op="bundle", path=archive_path, size=Path(archive_path).stat().st_size,
-                                        mime="application/zip"))
-        rows = uploads.enqueue_job(self.store, dataclasses.replace(job, outputs=records), self.target,
-                                   base_name=_display_base(row))
+            records.append(
+                OutputRecord(
+                    op="bundle", path=archive_path, size=Path(archive_path).stat().st_size, mime="application/zip"
+                )
+            )
+        rows = uploads.enqueue_job(
+            self.store, dataclasses.replace(job, outputs=records), self.target, base_name=_display_base(row)
+        )
         missing = expected_ops(job) - {r.op for r in rows}
         if missing:
             self._fail(job.id, f"{STORE_FAILED}: the {', '.join(sorted(missing))} output is missing on the server.")
@@ -158,8 +178,9 @@ class Publisher:
 
     def queue_webhook(self, job_id: str) -> None:
         """Hand the job's webhook (if any, and not yet queued) to the outbox."""
-        rows = self.store.query("SELECT webhook_url, webhook_sealed, webhook_state FROM server_jobs WHERE job_id = ?",
-                                (job_id,))
+        rows = self.store.query(
+            "SELECT webhook_url, webhook_sealed, webhook_state FROM server_jobs WHERE job_id = ?", (job_id,)
+        )
         job = self.store.get(job_id)
         if not rows or rows[0]["webhook_state"] != "pending" or job is None or not job.status.is_success:
             return
@@ -168,8 +189,10 @@ class Publisher:
             url = sealed.unseal(rows[0]["webhook_sealed"], sealed.store_key(self.store))
         outbox.enqueue(self.store, job, url, signed=False)  # deduplicated: a second call adds nothing
         with self.store.transaction() as conn:
-            conn.execute("UPDATE server_jobs SET webhook_state = 'queued' "
-                         "WHERE job_id = ? AND webhook_state = 'pending'", (job_id,))
+            conn.execute(
+                "UPDATE server_jobs SET webhook_state = 'queued' WHERE job_id = ? AND webhook_state = 'pending'",
+                (job_id,),
+            )
         log.info("webhook queued", extra={"job_id": job_id, "url": redact(url)})
         self._hooks.wake()
 
@@ -179,8 +202,11 @@ class Publisher:
         return links.result_urls(self.store, job_id, self.settings)
 
     def hmac_urls(self, job: Job, base_url: str) -> dict[str, str]:
-        return {r.op: self.signer.sign(base_url, job.id, r.op) for r in job.outputs
-                if r.op != "bundle" and not r.skipped and Path(r.path).exists()}
+        return {
+            r.op: self.signer.sign(base_url, job.id, r.op)
+            for r in job.outputs
+            if r.op != "bundle" and not r.skipped and Path(r.path).exists()
+        }
 
     def _payload(self, job: Job, event: str) -> dict:
         """Upstream's webhook body, exactly: no extra fields, no signature."""
@@ -215,5 +241,6 @@ class Publisher:
                 client = s3.get_client(dataclasses.replace(self.target, endpoint_url=endpoint))
                 client.delete_object(Bucket=bucket, Key=key)
             except Exception as exc:  # noqa: BLE001
-                log.warning("could not delete an expired S3 object",
-                            extra={"key": key, "error": s3.explain(exc, bucket)[0]})
+                log.warning(
+                    "could not delete an expired S3 object", extra={"key": key, "error": s3.explain(exc, bucket)[0]}
+                )

@@ -35,8 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
-from pixtools_desktop.cloud import outbox, sealed
 from pixtools_desktop import wiring
+from pixtools_desktop.cloud import outbox, sealed
 from pixtools_desktop.core.jobs import Job, JobStatus, OutputOptions, OverwritePolicy
 from pixtools_desktop.core.logs import log_context, redact
 from pixtools_desktop.core.ops import OperationRequest
@@ -120,7 +120,8 @@ class ServeService:
     # ------------------------------------------------------------ submit
     def find_idempotent(self, key: str) -> str | None:
         rows = self.store.query(
-            "SELECT k.job_id FROM idempotency_keys k JOIN jobs j ON j.id = k.job_id WHERE k.key = ? AND k.created_ts > ?",
+            "SELECT k.job_id FROM idempotency_keys k JOIN jobs j ON j.id = k.job_id "
+            "WHERE k.key = ? AND k.created_ts > ?",
             (key, time.time() - IDEMPOTENCY_TTL_S),
         )
         return rows[0]["job_id"] if rows else None
@@ -160,8 +161,9 @@ class ServeService:
             if idempotency_key:
                 existing = self.find_idempotent(idempotency_key)
                 if existing:
-                    rows = self.store.query("SELECT fingerprint FROM idempotency_keys WHERE key = ?",
-                                            (idempotency_key,))
+                    rows = self.store.query(
+                        "SELECT fingerprint FROM idempotency_keys WHERE key = ?", (idempotency_key,)
+                    )
                     first = rows[0]["fingerprint"] if rows else None
                     return existing, bool(first and first != fp)
             job_id = str(uuid.uuid4())
@@ -179,8 +181,16 @@ class ServeService:
                 conn.execute(
                     "INSERT INTO server_jobs (job_id, original_name, original_base, upload_path, webhook_url,"
                     " webhook_sealed, webhook_state, created_ts) VALUES (?,?,?,?,?,?,?,?)",
-                    (job_id, (original_name or "")[:255], safe_base(original_name), str(upload_path),
-                     shown, sealed_url, "pending" if webhook_url else "none", now),
+                    (
+                        job_id,
+                        (original_name or "")[:255],
+                        safe_base(original_name),
+                        str(upload_path),
+                        shown,
+                        sealed_url,
+                        "pending" if webhook_url else "none",
+                        now,
+                    ),
                 )
                 if idempotency_key:
                     conn.execute(
@@ -194,16 +204,18 @@ class ServeService:
                 overwrite=OverwritePolicy.OVERWRITE,
                 profile=API_NAME,  # upstream's rules: 1920x1080 cap, EXIF stripped, API metadata shape
             )
-            self.store.add_jobs([
-                NewJob(
-                    id=job_id,
-                    input_path=str(upload_path),
-                    operations=[op.value for op in request.operations],
-                    params=request.params,
-                    options=options,
-                    request_id=request_id,
-                )
-            ])
+            self.store.add_jobs(
+                [
+                    NewJob(
+                        id=job_id,
+                        input_path=str(upload_path),
+                        operations=[op.value for op in request.operations],
+                        params=request.params,
+                        options=options,
+                        request_id=request_id,
+                    )
+                ]
+            )
         self.runner.wake()
         if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_S:
             self.sweep_expired()
@@ -255,8 +267,14 @@ class ServeService:
         if row["webhook_state"] == "none":
             return None
         found = outbox.delivery_state(self.store, row["job_id"])
-        return found or {"state": "waiting", "attempts": 0, "last_status": None, "last_error": None,
-                         "next_attempt_at": None, "delivered_at": None}  # the job has not finished yet
+        return found or {
+            "state": "waiting",
+            "attempts": 0,
+            "last_status": None,
+            "last_error": None,
+            "next_attempt_at": None,
+            "delivered_at": None,
+        }  # the job has not finished yet
 
     def file_for(self, job_id: str, name: str) -> tuple[Path, str, str] | None:
         """(path, download name, media type) of one output or the archive."""
@@ -288,8 +306,10 @@ class ServeService:
     def _resume_finishing(self) -> None:
         unsettled = ""
         if self.publisher.s3_mode:  # uploads not all in (or never queued: S3 was switched on since)
-            unsettled = (" OR EXISTS (SELECT 1 FROM uploads u WHERE u.job_id = s.job_id AND u.state != 'done')"
-                         " OR NOT EXISTS (SELECT 1 FROM uploads u WHERE u.job_id = s.job_id)")
+            unsettled = (
+                " OR EXISTS (SELECT 1 FROM uploads u WHERE u.job_id = s.job_id AND u.state != 'done')"
+                " OR NOT EXISTS (SELECT 1 FROM uploads u WHERE u.job_id = s.job_id)"
+            )
         rows = self.store.query(
             "SELECT s.job_id FROM server_jobs s JOIN jobs j ON j.id = s.job_id "
             "WHERE j.status IN ('COMPLETED','COMPLETED_WEBHOOK_FAILED') "
@@ -316,7 +336,9 @@ class ServeService:
         state, path = "none", None
         if files:
             fake_input = Path(f"{row['original_base']}.x")
-            members = [(bundle_member_name(r.op, fake_input, Path(r.path).suffix.lstrip(".")), Path(r.path)) for r in files]
+            members = [
+                (bundle_member_name(r.op, fake_input, Path(r.path).suffix.lstrip(".")), Path(r.path)) for r in files
+            ]
             target = self.outputs_dir / job.id / "bundle.zip"
             try:
                 write_bundle(target, members, tag=job.id[:8])
@@ -327,7 +349,9 @@ class ServeService:
         else:
             state = "failed"  # metadata-only job: nothing to zip
         with self.store.transaction() as conn:
-            conn.execute("UPDATE server_jobs SET archive_state = ?, archive_path = ? WHERE job_id = ?", (state, path, job.id))
+            conn.execute(
+                "UPDATE server_jobs SET archive_state = ?, archive_path = ? WHERE job_id = ?", (state, path, job.id)
+            )
 
     # ------------------------------------------------------------ retention
     def sweep_temp_files(self) -> int:

@@ -59,7 +59,8 @@ def check_syntax(url: str | None) -> str:
     host = parts.hostname
     if _NUMERIC_HOST.match(host) and not _DOTTED.match(host):
         raise ValidationError(
-            "webhook_url host must be a name or a dotted IPv4 address (no decimal, hex or octal forms)")
+            "webhook_url host must be a name or a dotted IPv4 address (no decimal, hex or octal forms)"
+        )
     return url
 
 
@@ -82,9 +83,14 @@ def forbidden_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str |
         if inner is not None:
             why = forbidden_reason(inner)
             return f"{why} (inside {ip})" if why else None
-    for attr, what in (("is_loopback", "a loopback address"), ("is_unspecified", "an unspecified address"),
-                       ("is_link_local", "a link-local address"), ("is_multicast", "a multicast address"),
-                       ("is_private", "a private address"), ("is_reserved", "a reserved address")):
+    for attr, what in (
+        ("is_loopback", "a loopback address"),
+        ("is_unspecified", "an unspecified address"),
+        ("is_link_local", "a link-local address"),
+        ("is_multicast", "a multicast address"),
+        ("is_private", "a private address"),
+        ("is_reserved", "a reserved address"),
+    ):
         if getattr(ip, attr):
             return f"{ip} is {what}"
     if not ip.is_global:

@@ -116,8 +116,11 @@ class CompareView(QWidget):
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
         if self.zoom != 1.0:
             p.setPen(QColor("#FFFFFF"))
-            p.drawText(QRectF(0, self.height() - 24, self.width() - 10, 20), Qt.AlignmentFlag.AlignRight,
-                       f"{self.zoom * self.fit_scale() * 100:.0f}% of the image")
+            p.drawText(
+                QRectF(0, self.height() - 24, self.width() - 10, 20),
+                Qt.AlignmentFlag.AlignRight,
+                f"{self.zoom * self.fit_scale() * 100:.0f}% of the image",
+            )
 
     # ------------------------------------------------------------ interaction
     def set_split(self, fraction: float) -> None:
@@ -355,8 +358,13 @@ class CompareDialog(QDialog):
         lay.addLayout(row)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._signals = start_task(self._pool, lambda: (load_qimage(before_path), load_qimage(after_path)), self,
-                                   self._on_loaded, self._on_failed)
+        self._signals = start_task(
+            self._pool,
+            lambda: (load_qimage(before_path), load_qimage(after_path)),
+            self,
+            self._on_loaded,
+            self._on_failed,
+        )
 
     @Slot(object)
     def _on_loaded(self, images: tuple[QImage, QImage]) -> None:

@@ -39,7 +39,9 @@ class DenoiseControls:
         for value, label in MODEL_LABELS.items():
             self.model.addItem(label, value)
         self.model.setAccessibleName("Denoise model")
-        self.model.setToolTip("DnCNN works without a noise level; FFDNet uses the level below (auto: estimated per photo)")
+        self.model.setToolTip(
+            "DnCNN works without a noise level; FFDNet uses the level below (auto: estimated per photo)"
+        )
         self.model.currentIndexChanged.connect(on_change)
         form.addRow("Denoise model", self.model)
 
@@ -107,9 +109,13 @@ class DenoiseControls:
 
     def params(self) -> dict:
         model = self.model.currentData()
-        p = {"model": model, "sigma": "auto" if self.sigma_auto.isChecked() else self.sigma.value(),
-             "mode": self.mode.currentText(), "strength": self.strength.value() / 100.0,
-             "format": self.format.currentText()}
+        p = {
+            "model": model,
+            "sigma": "auto" if self.sigma_auto.isChecked() else self.sigma.value(),
+            "mode": self.mode.currentText(),
+            "strength": self.strength.value() / 100.0,
+            "format": self.format.currentText(),
+        }
         if model == "ffdnet":
             p["noise_map"] = self.noise_map.currentData()
         return p

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 FILES, FOLDER, FILE = "files", "folder", "file"
 
 
-def file_dialog(parent: QWidget | None, kind: str, title: str, *, name_filter: str = "",
-                directory: str = "") -> QFileDialog:
+def file_dialog(
+    parent: QWidget | None, kind: str, title: str, *, name_filter: str = "", directory: str = ""
+) -> QFileDialog:
     """A styled, non-native dialog choosing existing `files`, one `file` or a `folder`."""
     dlg = QFileDialog(parent, title, directory)
     dlg.setOption(QFileDialog.Option.DontUseNativeDialog, True)
@@ -30,8 +31,9 @@ def file_dialog(parent: QWidget | None, kind: str, title: str, *, name_filter: s
     return dlg
 
 
-def ask_paths(parent: QWidget | None, kind: str, title: str, *, name_filter: str = "",
-              directory: str = "") -> list[str]:
+def ask_paths(
+    parent: QWidget | None, kind: str, title: str, *, name_filter: str = "", directory: str = ""
+) -> list[str]:
     """Run the dialog modally; the chosen paths (empty when cancelled)."""
     dlg = file_dialog(parent, kind, title, name_filter=name_filter, directory=directory)
     try:
@@ -42,9 +44,15 @@ def ask_paths(parent: QWidget | None, kind: str, title: str, *, name_filter: str
         dlg.deleteLater()
 
 
-def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str, *,
-                informative: str = "", buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok
-                ) -> QMessageBox:
+def message_box(
+    parent: QWidget | None,
+    icon: QMessageBox.Icon,
+    title: str,
+    text: str,
+    *,
+    informative: str = "",
+    buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok,
+) -> QMessageBox:
     box = QMessageBox(icon, title, text, buttons, parent)
     box.setObjectName("messageBox")
     if informative:

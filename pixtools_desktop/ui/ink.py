@@ -26,8 +26,16 @@ def fill_colour(status: str, pal: dict[str, str]) -> str:
     return pal.get(key, "#B9F459")
 
 
-def paint_bar(painter: QPainter, rect: QRect, fraction: float, text: str, *, status: str = "",
-              border: int = 2, pal: dict[str, str] | None = None) -> None:
+def paint_bar(
+    painter: QPainter,
+    rect: QRect,
+    fraction: float,
+    text: str,
+    *,
+    status: str = "",
+    border: int = 2,
+    pal: dict[str, str] | None = None,
+) -> None:
     """A flat bar: track, fill, ink border, and text readable over both halves."""
     pal = pal or theme.current_palette()
     fraction = max(0.0, min(1.0, fraction))
@@ -44,8 +52,10 @@ def paint_bar(painter: QPainter, rect: QRect, fraction: float, text: str, *, sta
     font = painter.font()
     font.setBold(True)
     painter.setFont(font)
-    for clip, colour in ((fill, FILL_TEXT), (QRect(fill.right() + 1, rect.y(), rect.width() - fill.width(),
-                                                    rect.height()), pal["text"])):
+    for clip, colour in (
+        (fill, FILL_TEXT),
+        (QRect(fill.right() + 1, rect.y(), rect.width() - fill.width(), rect.height()), pal["text"]),
+    ):
         if clip.width() <= 0:
             continue
         painter.save()

@@ -35,12 +35,13 @@ from PySide6.QtWidgets import (
 from pixtools_desktop.core import paths
 from pixtools_desktop.core.errors import ErrorCode, ValidationError
 from pixtools_desktop.core.inputs import IMAGE_EXTENSIONS, count_images
+from pixtools_desktop.core.ops import validate_request
 from pixtools_desktop.core.settings import Settings, load_settings, save_settings
 from pixtools_desktop.core.store import JobStore
-from pixtools_desktop.core.ops import validate_request
 from pixtools_desktop.ui import dialogs, layout, theme
 from pixtools_desktop.ui import presets as P
 from pixtools_desktop.ui.add_files import AddRequest, AddResult
+from pixtools_desktop.ui.ink import InkProgressBar
 from pixtools_desktop.ui.queue_controller import QueueController
 from pixtools_desktop.ui.queue_model import JobIdRole, QueueModel
 from pixtools_desktop.ui.queue_view import QueueView
@@ -48,7 +49,6 @@ from pixtools_desktop.ui.results_panel import ResultsPanel
 from pixtools_desktop.ui.run_tracker import RunSummary
 from pixtools_desktop.ui.thumbnails import ThumbnailLoader
 from pixtools_desktop.ui.watch_folder import FolderWatcher
-from pixtools_desktop.ui.ink import InkProgressBar
 from pixtools_desktop.ui.window_chrome import BannerArea, build_header, build_summary_card
 
 log = logging.getLogger(__name__)
@@ -207,8 +207,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_model_installed(self, path: str) -> None:
         self.statusBar().showMessage(f"Denoise model installed: {path}", 8000)
-        failed = [j.id for j in self.store.list_jobs(status="FAILED")
-                  if j.error_code == ErrorCode.MODEL_MISSING]
+        failed = [j.id for j in self.store.list_jobs(status="FAILED") if j.error_code == ErrorCode.MODEL_MISSING]
         if failed:  # those failed for want of the model: give them another go
             self.queue.retry(failed)
 
@@ -227,16 +226,26 @@ class MainWindow(QMainWindow):
         self.act_add_folder = self._action("Add folder…", self.choose_folder, "Ctrl+Shift+O")
         self.act_paste = self._action("Paste", self.paste, QKeySequence.StandardKey.Paste)
         self.act_toggle = self._action("Start/Pause", self.toggle_running, "Ctrl+Return")
-        self.act_remove = self._action("Remove", self.remove_selected, QKeySequence.StandardKey.Delete,
-                                       context=W.WidgetShortcut)
+        self.act_remove = self._action(
+            "Remove", self.remove_selected, QKeySequence.StandardKey.Delete, context=W.WidgetShortcut
+        )
         self.act_cancel = self._action("Cancel", self.cancel_selected, "Ctrl+.")
         self.act_retry = self._action("Retry failed", self.retry_failed, "Ctrl+R")
         self.table.selectionModel().selectionChanged.connect(self._refresh_controls)
         self.act_settings = self._action("Settings…", self.open_settings, "Ctrl+,")
         self.act_health = self._action("Health…", self.open_health, "Ctrl+Shift+H")
         self.act_quit = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
-        for act in (self.act_add_files, self.act_add_folder, self.act_paste, self.act_toggle, self.act_cancel,
-                    self.act_retry, self.act_settings, self.act_health, self.act_quit):
+        for act in (
+            self.act_add_files,
+            self.act_add_folder,
+            self.act_paste,
+            self.act_toggle,
+            self.act_cancel,
+            self.act_retry,
+            self.act_settings,
+            self.act_health,
+            self.act_quit,
+        ):
             self.addAction(act)
         self.table.addAction(self.act_remove)
         b = self.buttons
@@ -278,8 +287,7 @@ class MainWindow(QMainWindow):
         if kind == dialogs.FOLDER:
             return dialogs.file_dialog(self, dialogs.FOLDER, "Add a folder of photos")
         patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
-        return dialogs.file_dialog(self, dialogs.FILES, "Add photos",
-                                   name_filter=f"Images ({patterns});;All files (*)")
+        return dialogs.file_dialog(self, dialogs.FILES, "Add photos", name_filter=f"Images ({patterns});;All files (*)")
 
     @Slot()
     def choose_files(self) -> None:
@@ -315,7 +323,9 @@ class MainWindow(QMainWindow):
 
     def big_folder_box(self, folder: str, count: int) -> QMessageBox:
         return dialogs.message_box(
-            self, QMessageBox.Icon.Question, "Add a big folder?",
+            self,
+            QMessageBox.Icon.Question,
+            "Add a big folder?",
             f"{Path(folder).name} holds {count:,} photos (sub-folders included). Add them all to the queue?",
             buttons=QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
@@ -370,15 +380,17 @@ class MainWindow(QMainWindow):
         """Photos that landed in the watch folder, queued with the watch preset (or the current choice)."""
         preset = P.find_preset(self.settings, self.settings.watch_preset) if self.settings.watch_preset else None
         try:
-            request = (validate_request(preset.operations, preset.params, None) if preset is not None
-                       else self.ops_panel.current_request())
+            request = (
+                validate_request(preset.operations, preset.params, None)
+                if preset is not None
+                else self.ops_panel.current_request()
+            )
             options = self.ops_panel.current_options()
         except ValidationError as exc:
             self.show_problem(f"Watch folder: {exc.detail}")
             return
         self.statusBar().showMessage(f"Watch folder: {len(files):,} new photo(s)", 8000)
-        self.queue.add(AddRequest([str(f) for f in files], request, options,
-                                   subfolder=self.settings.output_subfolder))
+        self.queue.add(AddRequest([str(f) for f in files], request, options, subfolder=self.settings.output_subfolder))
 
     @Slot()
     def clear_finished(self) -> None:
@@ -410,8 +422,9 @@ class MainWindow(QMainWindow):
         more = len(self.skipped) - 200
         if more > 0:
             text += f"\n… and {more:,} more"
-        box = dialogs.message_box(self, QMessageBox.Icon.Information, "Skipped files",
-                                  f"{len(self.skipped):,} file(s) were not added:")
+        box = dialogs.message_box(
+            self, QMessageBox.Icon.Information, "Skipped files", f"{len(self.skipped):,} file(s) were not added:"
+        )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setDetailedText(text)
         box.setInformativeText(text[:600])

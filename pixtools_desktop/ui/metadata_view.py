@@ -93,7 +93,7 @@ def rows_html(rows: list[tuple[str, str, str | None]]) -> str:
 
 
 def size_text(before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
-    """"4000 × 3000 → 1920 × 1440", "—" for a side that is not known."""
+    """ "4000 × 3000 → 1920 × 1440", "—" for a side that is not known."""
 
     def one(wh: tuple[int, int] | None) -> str:
         return f"{wh[0]} × {wh[1]}" if wh else "—"
@@ -116,7 +116,7 @@ def output_dimensions(job: Any, rec: Any) -> tuple[tuple[int, int] | None, tuple
     before = _pair(rec, "source_width", "source_height") or _pair(rec, "input_width", "input_height")
     if before is None:
         for holder in (job, getattr(job, "metadata", None) or {}):
-            before = (_pair(holder, "input_width", "input_height") or _pair(holder, "source_width", "source_height"))
+            before = _pair(holder, "input_width", "input_height") or _pair(holder, "source_width", "source_height")
             if before:
                 break
     return before, after

@@ -69,8 +69,9 @@ class ModelBanner(QFrame):
 
     @Slot()
     def choose_file(self) -> None:
-        chosen = dialogs.ask_paths(self, dialogs.FILE, "Import DnCNN weights",
-                                   name_filter="DnCNN weights (*.mat *.pth *.pt)")
+        chosen = dialogs.ask_paths(
+            self, dialogs.FILE, "Import DnCNN weights", name_filter="DnCNN weights (*.mat *.pth *.pt)"
+        )
         if chosen:
             self.import_file(chosen[0])
 
@@ -80,8 +81,9 @@ class ModelBanner(QFrame):
         from pixtools_desktop.ml.install import import_weights
 
         self._busy("Checking and importing the model file…")
-        self._signals = start_task(self._pool, lambda: str(import_weights(Path(path))[0]), self, self._on_done,
-                                   self._on_failed)
+        self._signals = start_task(
+            self._pool, lambda: str(import_weights(Path(path))[0]), self, self._on_done, self._on_failed
+        )
 
     @Slot(object)
     def _on_done(self, dest: str) -> None:

@@ -134,7 +134,11 @@ class OperationsPanel(QFrame):
         form.addRow("", self.resize_enlarge)
 
         self.denoise = DenoiseControls(form, settings, self._on_changed)
-        self.denoise_mode, self.strength, self.denoise_format = self.denoise.mode, self.denoise.strength, self.denoise.format
+        self.denoise_mode, self.strength, self.denoise_format = (
+            self.denoise.mode,
+            self.denoise.strength,
+            self.denoise.format,
+        )
         lay.addLayout(form)
 
         # output
@@ -404,8 +408,14 @@ class OperationsPanel(QFrame):
             if "quality" not in a and b.get("quality") == 80:
                 b.pop("quality", None)
             if op == "denoise":
-                for k, default in (("mode", "default"), ("strength", 1.0), ("format", "png"), ("model", "auto"), ("sigma", "auto"),
-                                   ("noise_map", "global")):
+                for k, default in (
+                    ("mode", "default"),
+                    ("strength", 1.0),
+                    ("format", "png"),
+                    ("model", "auto"),
+                    ("sigma", "auto"),
+                    ("noise_map", "global"),
+                ):
                     if a.get(k, default) == b.get(k, default):
                         a.pop(k, None)
                         b.pop(k, None)

@@ -30,9 +30,15 @@ class Preset:
 
 BUILTIN_PRESETS: tuple[Preset, ...] = (
     # A 1920 px box: the desktop fits within it (tall photos too) and never enlarges (ops.py resize.enlarge).
-    Preset("Web (WebP 80, 1920 px)", ["webp"], {"webp": {"quality": 80, "resize": {"width": 1920, "height": 1920}}},
-           True),
-    Preset("Denoise", ["denoise"], {"denoise": {"model": "auto", "sigma": "auto", "mode": "default", "strength": 1.0, "format": "png"}}, True),  # model: denoise_realistic.py (README)
+    Preset(
+        "Web (WebP 80, 1920 px)", ["webp"], {"webp": {"quality": 80, "resize": {"width": 1920, "height": 1920}}}, True
+    ),
+    Preset(
+        "Denoise",
+        ["denoise"],
+        {"denoise": {"model": "auto", "sigma": "auto", "mode": "default", "strength": 1.0, "format": "png"}},
+        True,
+    ),  # model: denoise_realistic.py (README)
     Preset("Archive (PNG + metadata)", ["png", "metadata"], {}, True),
     Preset("Email (JPG 85, 1280 px)", ["jpg"], {"jpg": {"quality": 85, "resize": {"width": 1280}}}, True),
     Preset("Modern (AVIF)", ["avif"], {}, True),

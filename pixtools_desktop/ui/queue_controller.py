@@ -53,8 +53,9 @@ RETRYABLE = ("FAILED", "CANCELLED")
 
 def _measure(store: JobStore, ids: list[str]) -> dict[str, Work]:
     """Each job's kind and megapixels (image headers only; runs on the I/O thread)."""
-    return {j.id: Work(work_key(j.operations), lane_of(j.operations), megapixels(j.input_path))
-            for j in store.get_many(ids)}
+    return {
+        j.id: Work(work_key(j.operations), lane_of(j.operations), megapixels(j.input_path)) for j in store.get_many(ids)
+    }
 
 
 SINK_START_FALLBACK_MS = 3000
@@ -110,8 +111,9 @@ class QueueController(QObject):
         backend.add_finish_hook(self._sink_hook)
         self.run.workers = {"std": max(1, int(getattr(backend, "workers", 1))), "model": 1}
         prefix = self._rate_prefix() + ":"
-        self.run.eta.rates = {k[len(prefix):]: v for k, v in work_rates.load(self.store).items()
-                              if k.startswith(prefix)}
+        self.run.eta.rates = {
+            k[len(prefix) :]: v for k, v in work_rates.load(self.store).items() if k.startswith(prefix)
+        }
         if self.backend_note:
             self.message.emit(self.backend_note, 10000)
 
@@ -311,12 +313,22 @@ class QueueController(QObject):
             return False
         jobs = [j for j in self.store.get_many(ids) if j.attempts == 0]
         want = (list(request.to_json()["operations"]), request.params, options.to_json())
-        stale = [j for j in jobs if (j.operations, j.params) != want[:2]
-                 or not same_options(j, options, self.settings.output_subfolder)]
+        stale = [
+            j
+            for j in jobs
+            if (j.operations, j.params) != want[:2] or not same_options(j, options, self.settings.output_subfolder)
+        ]
         if not stale:
             return False
-        self.add(AddRequest([j.input_path for j in stale], request, options, replace_ids=[j.id for j in stale],
-                            subfolder=self.settings.output_subfolder))
+        self.add(
+            AddRequest(
+                [j.input_path for j in stale],
+                request,
+                options,
+                replace_ids=[j.id for j in stale],
+                subfolder=self.settings.output_subfolder,
+            )
+        )
         return True
 
     def _resume(self) -> None:

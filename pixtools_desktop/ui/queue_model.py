@@ -44,6 +44,7 @@ STATUS_TEXT = {
 
 FAILED_MARK = "\u26a0"  # a failed row reads differently from a waiting one, not only by colour
 
+
 class _Row:
     __slots__ = ("id", "path", "name", "ops", "status", "progress", "error")
 
@@ -62,8 +63,9 @@ def _ops_text(ops: Iterable[str]) -> str:
 
 
 def _row_from_db(r: Any) -> _Row:
-    return _Row(r["id"], r["input_path"], _ops_text(json.loads(r["operations"])), r["status"], r["progress"],
-                r["error_message"])
+    return _Row(
+        r["id"], r["input_path"], _ops_text(json.loads(r["operations"])), r["status"], r["progress"], r["error_message"]
+    )
 
 
 def _row_from_job(job: Job) -> _Row:
@@ -162,7 +164,10 @@ class QueueModel(QAbstractTableModel):
 
     def queue_job(self, job: Job) -> None:
         self.queue_update(
-            job.id, status=job.status.value, progress=job.progress, error=job.error_message or "",
+            job.id,
+            status=job.status.value,
+            progress=job.progress,
+            error=job.error_message or "",
             _job=job,
         )
 

@@ -47,7 +47,9 @@ MARK_WIDTH = 5
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         pal = theme.current_palette()
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(option.rect, QColor(pal["select"]))
@@ -66,7 +68,9 @@ class FileDelegate(QStyledItemDelegate):
         option.decorationSize = QSize(THUMB_SIZE, THUMB_SIZE)
         option.decorationAlignment = Qt.AlignmentFlag.AlignCenter
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         super().paint(painter, option, index)
         if index.data(StatusRole) == "FAILED":
             r = option.rect

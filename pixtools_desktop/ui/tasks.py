@@ -89,8 +89,13 @@ class FunctionTask(QRunnable):
             self.signals.done.emit(result)
 
 
-def start_task(pool: QThreadPool, fn: Callable[[], Any], parent: QObject, on_done: Callable | None = None,
-               on_failed: Callable | None = None) -> TaskSignals:
+def start_task(
+    pool: QThreadPool,
+    fn: Callable[[], Any],
+    parent: QObject,
+    on_done: Callable | None = None,
+    on_failed: Callable | None = None,
+) -> TaskSignals:
     """Start `fn` on `pool`, its result going to `on_done` (a @Slot on `parent`'s thread).
 
     Slots are connected *before* the task starts: a fast task could otherwise

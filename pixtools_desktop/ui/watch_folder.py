@@ -89,8 +89,7 @@ class FolderWatcher(QObject):
         if not self._folder:
             return []
         now = list_photos(Path(self._folder), self.settings.output_subfolder)
-        steady = [p for p, sig in now.items()
-                  if p not in self._taken and sig[0] > 0 and self._last.get(p) == sig]
+        steady = [p for p, sig in now.items() if p not in self._taken and sig[0] > 0 and self._last.get(p) == sig]
         self._last = now
         if not steady:
             return []

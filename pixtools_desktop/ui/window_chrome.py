@@ -176,8 +176,7 @@ class BannerArea(QWidget):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if not self._arranging and obj in self.wanted and kind in (QEvent.Type.ShowToParent,
-                                                                    QEvent.Type.HideToParent):
+        if not self._arranging and obj in self.wanted and kind in (QEvent.Type.ShowToParent, QEvent.Type.HideToParent):
             self.wanted[obj] = kind == QEvent.Type.ShowToParent
             self._arrange()
         return False

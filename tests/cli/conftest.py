@@ -17,8 +17,9 @@ from tests.conftest import require_testdata
 def run_cli(pixtools_home):
     def run(*args: str, timeout: float = 120, env: dict | None = None, check: bool = False):
         e = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home), **(env or {})}
-        proc = subprocess.run([sys.executable, "-m", "pixtools_desktop", *args], capture_output=True, text=True,
-                              timeout=timeout, env=e)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pixtools_desktop", *args], capture_output=True, text=True, timeout=timeout, env=e
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
         return proc
@@ -51,7 +52,9 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
     if os.geteuid() != 0:
         return False
     path.mkdir(parents=True, exist_ok=True)
-    return sp.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True).returncode == 0
+    return (
+        sp.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True).returncode == 0
+    )
 
 
 @pytest.fixture
@@ -96,8 +99,12 @@ def start_cli(args: list[str], env: dict, **kw) -> subprocess.Popen:
     """
     import signal
 
-    return subprocess.Popen([sys.executable, "-m", "pixtools_desktop", *args], env=env,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pixtools_desktop", *args],
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **kw,
+    )
 
 
 def job_rows(db: Path) -> list[tuple[str, str, float]]:

@@ -36,8 +36,20 @@ def test_sigkill_midway_then_rerun_completes_every_job_exactly_once(tmp_path, pi
         im = Image.open(src[i % len(src)])
         im.crop((i % 7, i % 5, im.width - (i % 3), im.height)).save(inputs / f"img{i:03d}.png")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "pixtools_desktop", "process", str(inputs), "--ops", "webp,tiff", "--out", str(out),
-           "--workers", "2", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pixtools_desktop",
+        "process",
+        str(inputs),
+        "--ops",
+        "webp,tiff",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
     env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home)}
     db = pixtools_home / "data" / "jobs.sqlite3"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -61,7 +73,7 @@ def test_sigkill_midway_then_rerun_completes_every_job_exactly_once(tmp_path, pi
     files = sorted(p.name for p in out.iterdir())
     expected = sorted([f"img{i:03d}_webp.webp" for i in range(100)] + [f"img{i:03d}_tiff.tiff" for i in range(100)])
     assert files == expected, set(files) ^ set(expected)
-    for name in files[:: 20]:
+    for name in files[::20]:
         Image.open(out / name).verify()
 
 
@@ -73,12 +85,30 @@ def test_ctrl_c_midway_leaves_jobs_queued_not_failed(tmp_path, pixtools_home):
     for i in range(40):
         Image.open(src[i % len(src)]).save(inputs / f"img{i:03d}.png")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "pixtools_desktop", "process", str(inputs), "--ops", "webp,tiff", "--out", str(out),
-           "--workers", "2", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pixtools_desktop",
+        "process",
+        str(inputs),
+        "--ops",
+        "webp,tiff",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
     env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home)}
     db = pixtools_home / "data" / "jobs.sqlite3"
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a shell
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # as from a shell
     try:
         wait_for_completed(db, 5)
         os.killpg(proc.pid, signal.SIGINT)

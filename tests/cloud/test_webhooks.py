@@ -46,8 +46,9 @@ def test_fails_n_times_then_succeeds(store, receiver, tmp_path):
     assert all(b["job_id"] == job.id and b["status"] == "COMPLETED" and b["event"] == "job.completed" for b in bodies)
     body = bodies[-1]
     assert body["result_urls"] == {}  # no S3 in this run
-    assert body["outputs"] == [{"op": "jpg", "path": job.outputs[0].path, "size": job.outputs[0].size,
-                                "mime": "image/jpeg"}]
+    assert body["outputs"] == [
+        {"op": "jpg", "path": job.outputs[0].path, "size": job.outputs[0].size, "mime": "image/jpeg"}
+    ]
     assert body["error_message"] is None and body["timestamp"].endswith("+00:00")
     assert {r.headers["X-Request-ID"] for r in receiver.requests} == {job.request_id}
     assert "X-PixTools-Signature" not in receiver.requests[0].headers  # no secret, no signature
@@ -132,11 +133,13 @@ def test_breaker_opens_half_opens_and_closes(store, receiver, tmp_path):
 
     receiver.script = [500, 500]
     host = receiver.url.split("/")[2]
-    cfg = hook_config(receiver.url, fail_max=2, reset_timeout=0.6,
-                      retry=RetryPolicy(base=0.0, cap=0.0, max_attempts=10))
+    cfg = hook_config(
+        receiver.url, fail_max=2, reset_timeout=0.6, retry=RetryPolicy(base=0.0, cap=0.0, max_attempts=10)
+    )
     job = finished_job(store, tmp_path)
     outbox.enqueue(store, job, receiver.url, signed=False)
     with httpx.Client() as client:
+
         def step():
             row = outbox.claim_next(store, now=time.time() + 3600)
             assert row is not None
@@ -185,8 +188,10 @@ def test_nothing_delivered_twice_after_restart(receiver, tmp_path):
     # b was claimed by a process that then died before it sent anything.
     outbox.enqueue(first, interrupted, receiver.url, signed=False)
     with first.transaction() as conn:
-        conn.execute("UPDATE webhook_outbox SET state = 'sending', claimed_by = ? WHERE job_id = ?",
-                     (f"{os.uname().nodename}:999999", interrupted.id))
+        conn.execute(
+            "UPDATE webhook_outbox SET state = 'sending', claimed_by = ? WHERE job_id = ?",
+            (f"{os.uname().nodename}:999999", interrupted.id),
+        )
     first.close()
 
     second = JobStore(db)
@@ -223,4 +228,5 @@ def test_only_http_urls(url):
 def test_health_without_webhook_is_not_configured():
     assert check_webhooks(Settings()) == {"webhook": "not configured"}
     assert check_webhooks(Settings(webhook_url="https://hooks.example.test:8443/x")) == {
-        "webhook:hooks.example.test:8443": "closed"}
+        "webhook:hooks.example.test:8443": "closed"
+    }

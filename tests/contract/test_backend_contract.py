@@ -73,8 +73,9 @@ def make_backend(kind, request, tmp_path):
             from pixtools_desktop.remote.backend import RemoteBackend
 
             serve = request.getfixturevalue("serve")
-            backend = RemoteBackend(store, Settings(poll_interval=0.05, max_attempts=1), base_url=serve.url,
-                                    api_key=API_KEY)
+            backend = RemoteBackend(
+                store, Settings(poll_interval=0.05, max_attempts=1), base_url=serve.url, api_key=API_KEY
+            )
         rec = Recorder()
         backend.add_listener(rec)
         made.append(backend)

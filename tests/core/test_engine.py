@@ -23,7 +23,9 @@ from pixtools_desktop.core.store import NewJob
 
 def _job(store, path, ops, params=None, **opts):
     req = validate_request(ops, params, Path(path).name)
-    [job] = store.add_jobs([NewJob(str(path), [o.value for o in req.operations], req.params, OutputOptions(**opts), "b", 1)])
+    [job] = store.add_jobs(
+        [NewJob(str(path), [o.value for o in req.operations], req.params, OutputOptions(**opts), "b", 1)]
+    )
     return store.claim_next(job.params and "std" or "std") if "denoise" not in ops else store.claim_next("model")
 
 
@@ -35,17 +37,27 @@ def _run(store, settings, path, ops, params=None, **opts):
 def test_every_standard_op_on_a_cbsd68_png(store, settings, cbsd68, tmp_path):
     src = cbsd68 / "101085.png"
     w, h = Image.open(src).size
-    job = _run(store, settings, src, ["jpg", "webp", "avif", "tiff", "metadata"],
-               {"jpg": {"quality": 90}, "webp": {"resize": {"width": 200}}}, output_dir=str(tmp_path / "out"))
+    job = _run(
+        store,
+        settings,
+        src,
+        ["jpg", "webp", "avif", "tiff", "metadata"],
+        {"jpg": {"quality": 90}, "webp": {"resize": {"width": 200}}},
+        output_dir=str(tmp_path / "out"),
+    )
     assert job.status == JobStatus.COMPLETED, job.error_message
     by_op = {o.op: Path(o.path) for o in job.outputs}
     assert set(by_op) == {"jpg", "webp", "avif", "tiff"}
-    expected = {"jpg": ("JPEG", (w, h)), "webp": ("WEBP", (200, int((200 / w) * h))),
-                "avif": ("AVIF", (w, h)), "tiff": ("TIFF", (w, h))}
+    expected = {
+        "jpg": ("JPEG", (w, h)),
+        "webp": ("WEBP", (200, int((200 / w) * h))),
+        "avif": ("AVIF", (w, h)),
+        "tiff": ("TIFF", (w, h)),
+    }
     for op, (fmt, size) in expected.items():
         with Image.open(by_op[op]) as im:
             assert im.format == fmt and im.size == size, (op, im.format, im.size)
-        assert by_op[op].name == f"101085_{op}.{ 'tiff' if op == 'tiff' else op}"
+        assert by_op[op].name == f"101085_{op}.{'tiff' if op == 'tiff' else op}"
     assert job.metadata is not None and set(job.metadata) >= {"camera_make", "gps", "iso"}
     assert not list((tmp_path / "out").glob(".pixtools-tmp-*"))
 
@@ -73,7 +85,9 @@ def test_keep_metadata_keeps_camera_exif(store, settings, exif_jpgs, tmp_path):
 
 
 def test_strip_metadata_removes_exif(store, settings, exif_jpgs, tmp_path):
-    job = _run(store, settings, exif_jpgs / "Canon_40D.jpg", ["webp", "png"], output_dir=str(tmp_path), keep_metadata=False)
+    job = _run(
+        store, settings, exif_jpgs / "Canon_40D.jpg", ["webp", "png"], output_dir=str(tmp_path), keep_metadata=False
+    )
     assert job.status == JobStatus.COMPLETED, job.error_message
     for o in job.outputs:
         with Image.open(o.path) as im:
@@ -95,12 +109,27 @@ def test_naming_template_and_overwrite_policies(store, settings, cbsd68, tmp_pat
     unique = _run(store, settings, src, ["jpg"], output_dir=str(out), naming_template="{n}-{stem}.{ext}")
     assert Path(unique.outputs[0].path).name == "1-102061 (2).jpg"
     before = (out / "1-102061.jpg").stat().st_mtime_ns
-    skip = _run(store, settings, src, ["jpg"], output_dir=str(out), naming_template="{n}-{stem}.{ext}",
-                overwrite=OverwritePolicy.SKIP)
+    skip = _run(
+        store,
+        settings,
+        src,
+        ["jpg"],
+        output_dir=str(out),
+        naming_template="{n}-{stem}.{ext}",
+        overwrite=OverwritePolicy.SKIP,
+    )
     assert skip.status == JobStatus.COMPLETED and skip.outputs[0].skipped
     assert (out / "1-102061.jpg").stat().st_mtime_ns == before
-    over = _run(store, settings, src, ["jpg"], {"jpg": {"quality": 10}}, output_dir=str(out),
-                naming_template="{n}-{stem}.{ext}", overwrite=OverwritePolicy.OVERWRITE)
+    over = _run(
+        store,
+        settings,
+        src,
+        ["jpg"],
+        {"jpg": {"quality": 10}},
+        output_dir=str(out),
+        naming_template="{n}-{stem}.{ext}",
+        overwrite=OverwritePolicy.OVERWRITE,
+    )
     assert Path(over.outputs[0].path).name == "1-102061.jpg"
     assert len(list(out.iterdir())) == 2
 
@@ -142,8 +171,14 @@ def test_resume_reuses_outputs_already_written(store, settings, cbsd68, tmp_path
         return len(saved) >= 2  # stop right after the jpg landed
 
     with pytest.raises(JobCancelled):
-        run_job(job, EngineContext(settings=settings, cancelled=cancelled,
-                                   save_outputs=lambda outs: (saved.append(list(outs)), store.save_outputs(job.id, outs))))
+        run_job(
+            job,
+            EngineContext(
+                settings=settings,
+                cancelled=cancelled,
+                save_outputs=lambda outs: (saved.append(list(outs)), store.save_outputs(job.id, outs)),
+            ),
+        )
     jpg = tmp_path / "101085_jpg.jpg"
     mtime = jpg.stat().st_mtime_ns
     store.requeue(job.id)

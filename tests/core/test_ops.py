@@ -14,8 +14,11 @@ def detail(*args, **kw) -> str:
 
 
 def test_valid_request_normalises_params_and_drops_unrequested_ops():
-    req = validate_request('["webp","denoise","metadata"]',
-                           '{"webp":{"quality":"80"},"denoise":{"resize":{"width":1280}},"png":{"quality":5}}', "a.jpg")
+    req = validate_request(
+        '["webp","denoise","metadata"]',
+        '{"webp":{"quality":"80"},"denoise":{"resize":{"width":1280}},"png":{"quality":5}}',
+        "a.jpg",
+    )
     assert [o.value for o in req.operations] == ["webp", "denoise", "metadata"]
     assert req.params == {"webp": {"quality": 80}, "denoise": {"resize": {"width": 1280}}}
 
@@ -26,15 +29,24 @@ def test_valid_request_normalises_params_and_drops_unrequested_ops():
         ('["sepia"]', None, "a.jpg", "Invalid operations: 'sepia' is not a valid OperationType"),
         ("[]", None, "a.jpg", "At least one operation is required"),
         ("not json", None, "a.jpg", "Invalid operations: Expecting value: line 1 column 1 (char 0)"),
-        ('["png"]', '{"png":{"quality":50}}', "a.jpg", "operation_params['png'].quality is only supported for jpg/webp"),
+        (
+            '["png"]',
+            '{"png":{"quality":50}}',
+            "a.jpg",
+            "operation_params['png'].quality is only supported for jpg/webp",
+        ),
         ('["jpg"]', '{"jpg":{"quality":0}}', "a.png", "operation_params['jpg'].quality must be 1..100"),
         ('["jpg"]', '{"jpg":{"quality":"x"}}', "a.png", "operation_params['jpg'].quality must be an integer"),
         ('["jpg"]', '{"jpg":{"resize":{}}}', "a.png", "operation_params['jpg'].resize requires width or height"),
         ('["jpg"]', '{"jpg":{"resize":{"width":-1}}}', "a.png", "operation_params['jpg'].resize.width must be > 0"),
         ('["jpg"]', '{"jpg":5}', "a.png", "operation_params['jpg'] must be an object"),
         ('["jpg"]', "[1]", "a.png", "operation_params must be a JSON object"),
-        ('["metadata"]', '{"metadata":{"resize":{"width":5}}}', "a.png",
-         "operation_params['metadata'].resize is only supported for jpg/png/webp/avif/denoise/tiff"),
+        (
+            '["metadata"]',
+            '{"metadata":{"resize":{"width":5}}}',
+            "a.png",
+            "operation_params['metadata'].resize is only supported for jpg/png/webp/avif/denoise/tiff",
+        ),
     ],
 )
 def test_api_error_texts(ops, params, name, expected):
@@ -43,7 +55,10 @@ def test_api_error_texts(ops, params, name, expected):
 
 def test_tiff_is_desktop_only():
     assert validate_request(["tiff"], None, "a.jpg").operations[0].value == "tiff"
-    assert detail(["tiff"], None, "a.jpg", api_compatible=True) == "Invalid operations: 'tiff' is not a valid OperationType"
+    assert (
+        detail(["tiff"], None, "a.jpg", api_compatible=True)
+        == "Invalid operations: 'tiff' is not a valid OperationType"
+    )
 
 
 def test_metadata_and_denoise_never_count_as_same_format():
@@ -60,4 +75,7 @@ def test_webhook_url_must_be_absolute_http():
 def test_denoise_desktop_extras():
     req = validate_request(["denoise"], {"denoise": {"format": "tiff", "mode": "max", "strength": 0.5}}, "a.png")
     assert req.params["denoise"] == {"format": "tiff", "mode": "max", "strength": 0.5}
-    assert detail(["denoise"], {"denoise": {"strength": 2}}, "a.png") == "operation_params['denoise'].strength must be 0..1"
+    assert (
+        detail(["denoise"], {"denoise": {"strength": 2}}, "a.png")
+        == "operation_params['denoise'].strength must be 0..1"
+    )

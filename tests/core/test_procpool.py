@@ -20,7 +20,9 @@ from pixtools_desktop.core.store import NewJob
 
 def _claim(store, path, ops, out, params=None):
     req = validate_request(ops, params, Path(path).name)
-    store.add_jobs([NewJob(str(path), [o.value for o in req.operations], req.params, OutputOptions(output_dir=str(out)))])
+    store.add_jobs(
+        [NewJob(str(path), [o.value for o in req.operations], req.params, OutputOptions(output_dir=str(out)))]
+    )
     return store.claim_next("std")
 
 

@@ -106,18 +106,29 @@ def test_enlarge_is_a_desktop_extra():
     req = validate_request(["webp"], {"webp": {"resize": {"width": 900, "enlarge": True}}}, None)
     assert req.params == {"webp": {"resize": {"width": 900, "enlarge": True}}}
     assert validate_request(["webp"], {"webp": {"resize": {"width": 9, "enlarge": False}}}, None).params == {
-        "webp": {"resize": {"width": 9}}}
+        "webp": {"resize": {"width": 9}}
+    }
     with pytest.raises(ValidationError, match="enlarge must be true or false"):
         validate_request(["webp"], {"webp": {"resize": {"width": 9, "enlarge": "yes"}}}, None)
     api = validate_request(["webp"], {"webp": {"resize": {"width": 9, "enlarge": "yes"}}}, "a.png", profile=API)
     assert api.params == {"webp": {"resize": {"width": 9}}}  # upstream ignores unknown keys
 
 
-def test_small_photo_through_the_web_preset_is_not_enlarged_and_sizes_are_recorded(store, settings, exif_jpgs, tmp_path):
+def test_small_photo_through_the_web_preset_is_not_enlarged_and_sizes_are_recorded(
+    store, settings, exif_jpgs, tmp_path
+):
     src = exif_jpgs / "Canon_40D.jpg"  # 100 x 68
-    job = _run(store, settings, src, ["webp", "png"],
-               {"webp": {"quality": 80, "resize": {"width": 1920, "height": 1920}},
-                "png": {"resize": {"width": 300, "enlarge": True}}}, output_dir=str(tmp_path))
+    job = _run(
+        store,
+        settings,
+        src,
+        ["webp", "png"],
+        {
+            "webp": {"quality": 80, "resize": {"width": 1920, "height": 1920}},
+            "png": {"resize": {"width": 300, "enlarge": True}},
+        },
+        output_dir=str(tmp_path),
+    )
     assert job.status == JobStatus.COMPLETED, job.error_message
     by_op = {o.op: o for o in job.outputs}
     with Image.open(by_op["webp"].path) as im:
@@ -131,9 +142,18 @@ def test_small_photo_through_the_web_preset_is_not_enlarged_and_sizes_are_record
 
 
 def test_local_engine_uses_upstream_arithmetic_and_no_cap(store, settings, cbsd68, tmp_path):
-    job = _run(store, settings, cbsd68 / PORTRAIT, ["jpg", "webp", "avif"],
-               {"jpg": {"resize": {"width": 100}}, "webp": {"resize": {"height": 100}},
-                "avif": {"resize": {"width": 2500, "enlarge": True}}}, output_dir=str(tmp_path))
+    job = _run(
+        store,
+        settings,
+        cbsd68 / PORTRAIT,
+        ["jpg", "webp", "avif"],
+        {
+            "jpg": {"resize": {"width": 100}},
+            "webp": {"resize": {"height": 100}},
+            "avif": {"resize": {"width": 2500, "enlarge": True}},
+        },
+        output_dir=str(tmp_path),
+    )
     assert job.status == JobStatus.COMPLETED, job.error_message
     sizes = {o.op: Image.open(o.path).size for o in job.outputs}
     assert sizes == {"jpg": (100, 149), "webp": (66, 100), "avif": (2500, 3746)}
@@ -141,8 +161,15 @@ def test_local_engine_uses_upstream_arithmetic_and_no_cap(store, settings, cbsd6
 
 def test_api_profile_job_caps_strips_exif_and_shapes_metadata(store, settings, exif_jpgs, cbsd68, tmp_path):
     gps = exif_jpgs / "gps" / "DSCN0010.jpg"
-    job = _run(store, settings, gps, ["webp", "metadata"], {"webp": {"resize": {"width": 4000}}},
-               profile=API, output_dir=str(tmp_path / "a"))
+    job = _run(
+        store,
+        settings,
+        gps,
+        ["webp", "metadata"],
+        {"webp": {"resize": {"width": 4000}}},
+        profile=API,
+        output_dir=str(tmp_path / "a"),
+    )
     assert job.status == JobStatus.COMPLETED, job.error_message
     with Image.open(job.outputs[0].path) as im:
         assert im.width == 1920 and not im.getexif()
@@ -153,8 +180,16 @@ def test_api_profile_job_caps_strips_exif_and_shapes_metadata(store, settings, e
     png = _run(store, settings, cbsd68 / PORTRAIT, ["metadata"], profile=API)
     assert png.metadata == {}
     local = _run(store, settings, cbsd68 / PORTRAIT, ["metadata"])
-    assert set(local.metadata) == {"camera_make", "camera_model", "lens_model", "captured_at", "exposure_time",
-                                   "aperture", "iso", "gps"}
+    assert set(local.metadata) == {
+        "camera_make",
+        "camera_model",
+        "lens_model",
+        "captured_at",
+        "exposure_time",
+        "aperture",
+        "iso",
+        "gps",
+    }
 
 
 # ---------------------------------------------------------------- 12.2 resize bombs, out of memory
@@ -170,8 +205,14 @@ def test_resize_bomb_is_a_clear_too_large_job_error_before_any_work(store, setti
     assert job.attempts == 1 and "20000 x 15000" in job.error_message and "250 megapixels" in job.error_message
     assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
     # Without enlarge the desktop never makes it bigger: no bomb at all.
-    ok = _run(store, settings, src, ["jpg"], {"jpg": {"resize": {"width": 20000, "height": 20000}}},
-              output_dir=str(tmp_path / "p"))
+    ok = _run(
+        store,
+        settings,
+        src,
+        ["jpg"],
+        {"jpg": {"resize": {"width": 20000, "height": 20000}}},
+        output_dir=str(tmp_path / "p"),
+    )
     assert ok.status == JobStatus.COMPLETED and Image.open(ok.outputs[0].path).size == (64, 48)
 
 
@@ -185,8 +226,14 @@ def test_output_size_check_in_the_validator():
     capped = validate_request(["jpg"], bomb, "a.png", profile=API, source_size=(64, 48), max_pixels=250_000_000)
     assert capped.params == bomb  # upstream's cap makes it 1920 x 1080: fine
     with pytest.raises(ValidationError, match="30000 x 30000"):
-        validate_request(["jpg"], bomb, "a.png", profile=api_profile(Settings(serve_size_cap=False)),
-                         source_size=(64, 48), max_pixels=250_000_000)
+        validate_request(
+            ["jpg"],
+            bomb,
+            "a.png",
+            profile=api_profile(Settings(serve_size_cap=False)),
+            source_size=(64, 48),
+            max_pixels=250_000_000,
+        )
 
 
 def test_memory_error_is_not_retried(store, settings, cbsd68):
@@ -228,8 +275,10 @@ def test_migration_30_adds_error_code_to_an_existing_database(tmp_path):
                 if statement.strip():
                     conn.execute(statement)
     conn.execute("PRAGMA user_version = 10")
-    conn.execute("INSERT INTO jobs (id, input_path, operations, status, error_message, created_at, updated_at) "
-                 "VALUES ('j1', '/x.png', '[\"png\"]', 'FAILED', 'old failure', 't', 't')")
+    conn.execute(
+        "INSERT INTO jobs (id, input_path, operations, status, error_message, created_at, updated_at) "
+        "VALUES ('j1', '/x.png', '[\"png\"]', 'FAILED', 'old failure', 't', 't')"
+    )
     conn.close()
     with JobStore(path) as store:
         assert store.schema_version >= 30
@@ -250,9 +299,27 @@ def test_cli_json_summary_has_the_code_and_same_format_reencodes(tmp_path, cbsd6
     Image.open(cbsd68 / PORTRAIT).save(src / "a.png")
     (src / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(30))
     proc = subprocess.run(
-        [sys.executable, "-m", "pixtools_desktop", "process", str(src / "a.png"), str(src / "b.png"), "--ops", "png",
-         "--params", '{"png":{"resize":{"height":100}}}', "--out", str(tmp_path / "o"), "--json", "--workers", "1"],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "PIXTOOLS_HOME": str(pixtools_home)},
+        [
+            sys.executable,
+            "-m",
+            "pixtools_desktop",
+            "process",
+            str(src / "a.png"),
+            str(src / "b.png"),
+            "--ops",
+            "png",
+            "--params",
+            '{"png":{"resize":{"height":100}}}',
+            "--out",
+            str(tmp_path / "o"),
+            "--json",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PIXTOOLS_HOME": str(pixtools_home)},
     )
     summary = json.loads(proc.stdout)
     by_name = {Path(j["input"]).name: j for j in summary["jobs"]}

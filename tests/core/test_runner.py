@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
 from pixtools_desktop.core.jobs import JobStatus, OutputOptions
 from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import NewJob
 from pixtools_desktop.core.worker_loop import WorkerLoop
+from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
 from tests.conftest import require_testdata
 
 
@@ -58,8 +58,9 @@ def test_denoise_loads_the_model_lazily_on_the_model_thread_and_cancels_between_
     runner.add_listener(lambda e, j, p: events.append((e, j, p)))
     with runner:
         assert loaded_on == []  # nothing loaded before a denoise runs
-        [first] = runner.submit([NewJob(str(_noisy(tmp_path)), ["denoise"],
-                                        options=OutputOptions(output_dir=str(tmp_path / "out")))])
+        [first] = runner.submit(
+            [NewJob(str(_noisy(tmp_path)), ["denoise"], options=OutputOptions(output_dir=str(tmp_path / "out")))]
+        )
         _wait(lambda: store.get(first.id).status.is_final, timeout=120)
         assert store.get(first.id).status == JobStatus.COMPLETED, store.get(first.id).error_message
         assert loaded_on and all(t is runner.model_thread for t in loaded_on)

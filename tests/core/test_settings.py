@@ -41,8 +41,9 @@ def test_only_non_default_values_are_written_for_new_settings():
 def test_version_0_files_are_migrated():
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"output_dir": "  ", "backend": "Remote", "backend_url": "http://127.0.0.1:9",
-                                "unknown_key": 1}))
+    path.write_text(
+        json.dumps({"output_dir": "  ", "backend": "Remote", "backend_url": "http://127.0.0.1:9", "unknown_key": 1})
+    )
     s = load_settings()
     assert s.output_dir is None and s.backend == "remote"
     save_settings(s)

@@ -115,7 +115,11 @@ def test_rgba_alpha_untouched_and_la(settings_factory):
     assert np.array_equal(np.asarray(out)[..., 3], alpha)
     assert np.array_equal(np.asarray(out)[..., :3], np.asarray(d.denoise_image(Image.fromarray(rgb))))
 
-    la = Image.fromarray(np.dstack([rgb[..., 1], alpha]), mode=None) if False else Image.merge("LA", [Image.fromarray(rgb[..., 1]), Image.fromarray(alpha)])
+    la = (
+        Image.fromarray(np.dstack([rgb[..., 1], alpha]), mode=None)
+        if False
+        else Image.merge("LA", [Image.fromarray(rgb[..., 1]), Image.fromarray(alpha)])
+    )
     out = d.denoise_image(la)
     assert out.mode == "LA" and np.array_equal(np.asarray(out)[..., 1], alpha)
 

@@ -78,14 +78,37 @@ def test_cli_json_shows_estimate_and_kept(tmp_path, weights_dir):
     Image.fromarray(clean).save(folder / "clean.png")
     noisy_u8 = to_u8(noisy(crop("CBSD68", "106024.png", 96), 20, 4))
     Image.fromarray(noisy_u8).save(folder / "noisy.png")
-    env = {**os.environ, "PIXTOOLS_HOME": str(tmp_path / "home"), "PIXTOOLS_WEIGHTS": str(weights_dir),
-           "PIXTOOLS_DENOISE_DEVICE": "cpu", "PIXTOOLS_DENOISE_THREADS": "2", "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "PIXTOOLS_HOME": str(tmp_path / "home"),
+        "PIXTOOLS_WEIGHTS": str(weights_dir),
+        "PIXTOOLS_DENOISE_DEVICE": "cpu",
+        "PIXTOOLS_DENOISE_THREADS": "2",
+        "PYTHONPATH": str(REPO),
+    }
 
     def run(params: dict, out: str) -> dict:
         proc = subprocess.run(
-            [sys.executable, "-m", "pixtools_desktop", "process", str(folder), "--ops", "denoise",
-             "--params", json.dumps({"denoise": params}), "--out", str(tmp_path / out), "--json"],
-            capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+            [
+                sys.executable,
+                "-m",
+                "pixtools_desktop",
+                "process",
+                str(folder),
+                "--ops",
+                "denoise",
+                "--params",
+                json.dumps({"denoise": params}),
+                "--out",
+                str(tmp_path / out),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            cwd=REPO,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         return {os.path.basename(j["input"]): j for j in json.loads(proc.stdout)["jobs"]}
 

@@ -14,7 +14,11 @@ def params(**denoise):
 
 def test_desktop_accepts_the_new_params():
     assert params(model="ffdnet", sigma="auto", noise_map="local", force=True) == {
-        "model": "ffdnet", "sigma": "auto", "noise_map": "local", "force": True}
+        "model": "ffdnet",
+        "sigma": "auto",
+        "noise_map": "local",
+        "force": True,
+    }
     assert params(model="dncnn", sigma=12) == {"model": "dncnn", "sigma": 12.0}
     assert params(sigma="7.5") == {"sigma": 7.5}
     assert params(sigma=0) == {"sigma": 0.0} and params(sigma=75) == {"sigma": 75.0}
@@ -24,7 +28,7 @@ def test_desktop_accepts_the_new_params():
     "bad,needle",
     [
         ({"model": "bm3d"}, "model must be one of auto/dncnn/ffdnet"),
-        ({"sigma": 76}, "sigma must be \"auto\" or a number 0..75"),
+        ({"sigma": 76}, 'sigma must be "auto" or a number 0..75'),
         ({"sigma": -1}, "sigma must be"),
         ({"sigma": "lots"}, "sigma must be"),
         ({"sigma": "nan"}, "sigma must be"),
@@ -41,8 +45,17 @@ def test_desktop_refuses_bad_values_with_a_sentence(bad, needle):
 
 
 def test_api_profile_ignores_desktop_params_like_format_mode_strength():
-    raw = {"denoise": {"model": "ffdnet", "sigma": 99, "noise_map": "x", "force": "y", "mode": "max",
-                       "strength": 5, "format": "gif"}}
+    raw = {
+        "denoise": {
+            "model": "ffdnet",
+            "sigma": 99,
+            "noise_map": "x",
+            "force": "y",
+            "mode": "max",
+            "strength": 5,
+            "format": "gif",
+        }
+    }
     # upstream ignores unknown denoise params: no error, and none of them reaches the job
     req = validate_request(["denoise"], raw, "photo.jpg", api_compatible=True)
     assert req.params == {}
@@ -56,9 +69,20 @@ def test_remote_precheck_refuses_each_desktop_param(tmp_path):
 
     photo = tmp_path / "p.png"
     Image.new("RGB", (8, 8), "red").save(photo)
-    for key, value in (("model", "ffdnet"), ("model", "dncnn"), ("sigma", 10.0), ("noise_map", "local"), ("force", True)):
-        job = Job(id="j", input_path=str(photo), operations=["denoise"], params={"denoise": {key: value}},
-                  options=OutputOptions())
+    for key, value in (
+        ("model", "ffdnet"),
+        ("model", "dncnn"),
+        ("sigma", 10.0),
+        ("noise_map", "local"),
+        ("force", True),
+    ):
+        job = Job(
+            id="j",
+            input_path=str(photo),
+            operations=["denoise"],
+            params={"denoise": {key: value}},
+            options=OutputOptions(),
+        )
         if (key, value) == ("model", "dncnn"):  # what the server does anyway: sent without it
             assert prepare_upload(job).params.get("denoise", {}) == {}
             continue
@@ -70,8 +94,9 @@ def test_remote_precheck_refuses_each_desktop_param(tmp_path):
     from pixtools_desktop.ui.presets import BUILTIN_PRESETS
 
     preset = next(p for p in BUILTIN_PRESETS if p.name == "Denoise")
-    job = Job(id="j", input_path=str(photo), operations=list(preset.operations), params=preset.params,
-              options=OutputOptions())
+    job = Job(
+        id="j", input_path=str(photo), operations=list(preset.operations), params=preset.params, options=OutputOptions()
+    )
     assert preset.params["denoise"]["model"] == "auto" and prepare_upload(job).params.get("denoise", {}) == {}
 
 

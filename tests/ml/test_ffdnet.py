@@ -93,7 +93,8 @@ def test_tiled_equals_whole(settings_factory, ffd_color, noise_map):
         sigma = get_denoiser(settings_factory()).process_array(u8, req)[1].sigma
         ref = whole(ffd_color, y, sigma)
         ours = get_denoiser(settings_factory(denoise_tile=36)).denoise_array(
-            y, request=DenoiseRequest(model="ffdnet", sigma=sigma))
+            y, request=DenoiseRequest(model="ffdnet", sigma=sigma)
+        )
         assert np.abs(ours - ref).max() < 1e-4
 
 

@@ -34,7 +34,12 @@ def test_a_wrong_transpose_would_be_caught(weights_dir):
 
 @pytest.mark.parametrize(
     "name,in_nc,nb",
-    [("GD_Color_Blind.mat", 3, 20), ("GD_Gray_Blind.mat", 1, 20), ("gray_sigma25.mat", 1, 17), ("kair_dncnn_25.pth", 1, 17)],
+    [
+        ("GD_Color_Blind.mat", 3, 20),
+        ("GD_Gray_Blind.mat", 1, 20),
+        ("gray_sigma25.mat", 1, 17),
+        ("kair_dncnn_25.pth", 1, 17),
+    ],
 )
 def test_models_load_strictly_in_kair_layout(weights_dir, name, in_nc, nb):
     from pixtools_desktop.ml.model import DnCNN, load_model
@@ -88,7 +93,15 @@ def test_wrong_architecture_is_refused(tmp_path):
     with pytest.raises(ModelUnavailableError, match="not a DnCNN"):
         load_model(p)
     p2 = tmp_path / "bad_shapes.pth"
-    torch.save({"model.0.weight": torch.zeros(64, 3, 3, 3), "model.0.bias": torch.zeros(64), "model.2.weight": torch.zeros(3, 32, 3, 3), "model.2.bias": torch.zeros(3)}, p2)
+    torch.save(
+        {
+            "model.0.weight": torch.zeros(64, 3, 3, 3),
+            "model.0.bias": torch.zeros(64),
+            "model.2.weight": torch.zeros(3, 32, 3, 3),
+            "model.2.bias": torch.zeros(3),
+        },
+        p2,
+    )
     with pytest.raises(ModelUnavailableError, match="not a DnCNN"):
         load_model(p2)
 

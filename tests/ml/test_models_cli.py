@@ -104,10 +104,16 @@ def test_ffdnet_download_list_and_import(weights_server, weights_dir, capsys):
     from pixtools_desktop.ml import weights as W
 
     assert W.DOWNLOADS["ffdnet-color"][0] == "https://github.com/cszn/FFDNet/raw/master/models/FFDNet_color.mat"
-    assert cli("models", "download", "--model", "ffdnet-color", "--url", f"{weights_server}/FFDNet_color.mat", "--quiet") == 0
+    assert (
+        cli("models", "download", "--model", "ffdnet-color", "--url", f"{weights_server}/FFDNet_color.mat", "--quiet")
+        == 0
+    )
     dest = paths.user_weights_dir() / "FFDNet_color.mat"
     assert hashlib.sha256(dest.read_bytes()).hexdigest() == W.FFD_COLOR_SHA256
-    assert cli("models", "download", "--model", "ffdnet-gray", "--url", f"{weights_server}/FFDNet_color.mat", "--quiet") == 1
+    assert (
+        cli("models", "download", "--model", "ffdnet-gray", "--url", f"{weights_server}/FFDNet_color.mat", "--quiet")
+        == 1
+    )
     assert "sha256" in capsys.readouterr().err  # the colour file is not the grey model
     assert not (paths.user_weights_dir() / "FFDNet_gray.mat").exists()
     assert cli("models", "list") == 0

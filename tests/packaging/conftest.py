@@ -49,7 +49,11 @@ def build() -> dict:
     env.setdefault("PYTHON", sys.executable)
     proc = subprocess.run(
         [str(REPO_ROOT / "packaging" / "build_linux.sh"), str(build_dir)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1500,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
     )
     assert proc.returncode == 0, f"build_linux.sh failed ({proc.returncode}):\n{proc.stderr[-6000:]}"
     tarball = Path(proc.stdout.strip().splitlines()[-1])

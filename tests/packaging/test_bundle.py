@@ -48,24 +48,51 @@ def test_tarball_contents(build: dict) -> None:
     listing = subprocess.run(["tar", "-tf", str(tarball)], capture_output=True, text=True, timeout=600, check=True)
     names = {n.rstrip("/") for n in listing.stdout.splitlines()}
     expected = [
-        "pixtools", "install.sh", "uninstall.sh", "README.txt",
-        f"share/applications/{APP_ID}.desktop", f"share/icons/hicolor/256x256/apps/{APP_ID}.png",
+        "pixtools",
+        "install.sh",
+        "uninstall.sh",
+        "README.txt",
+        f"share/applications/{APP_ID}.desktop",
+        f"share/icons/hicolor/256x256/apps/{APP_ID}.png",
         "_internal/resources/pixtools.png",
         "_internal/PySide6/Qt/plugins/platforms/libqxcb.so",
         "_internal/PySide6/Qt/plugins/platforms/libqoffscreen.so",
         "_internal/PySide6/Qt/plugins/imageformats/libqjpeg.so",
         "_internal/torch/lib/libtorch_cpu.so",
     ]
-    expected += ["THIRD-PARTY-NOTICES.txt", "_internal/botocore/data/s3/2006-03-01/service-2.json.gz",
-                 "_internal/botocore/data/endpoints.json"]
+    expected += [
+        "THIRD-PARTY-NOTICES.txt",
+        "_internal/botocore/data/s3/2006-03-01/service-2.json.gz",
+        "_internal/botocore/data/endpoints.json",
+    ]
     missing = [e for e in expected if f"{top}/{e}" not in names]
     assert not missing, f"missing from {tarball.name}: {missing}"
     # ... and what must stay out: headers, tests, CUDA, QML, unused platforms, tkinter
-    unwanted = ("/torch/include/", "/torch/test/", "libjitbackend_test", "libtorchbind_test", "libcudart",
-                "libtorch_cuda", "/Qt/qml/", "libqeglfs", "libqvnc", "libqgtk3", "/tkinter/", "libQt6Quick",
-                "libQt6WebEngine", "/_pytest/", "/weights/", "/hypothesis/", "/mypy/", "botocore/data/ec2/",
-                "_internal/libX11.so", "_internal/libfontconfig.so", "_internal/libglib-2.0.so",
-                "_internal/torch/nn/modules/conv.py", "libQt6EglFSDeviceIntegration")
+    unwanted = (
+        "/torch/include/",
+        "/torch/test/",
+        "libjitbackend_test",
+        "libtorchbind_test",
+        "libcudart",
+        "libtorch_cuda",
+        "/Qt/qml/",
+        "libqeglfs",
+        "libqvnc",
+        "libqgtk3",
+        "/tkinter/",
+        "libQt6Quick",
+        "libQt6WebEngine",
+        "/_pytest/",
+        "/weights/",
+        "/hypothesis/",
+        "/mypy/",
+        "botocore/data/ec2/",
+        "_internal/libX11.so",
+        "_internal/libfontconfig.so",
+        "_internal/libglib-2.0.so",
+        "_internal/torch/nn/modules/conv.py",
+        "libQt6EglFSDeviceIntegration",
+    )
     found = sorted(n for n in names if any(u in n for u in unwanted))
     assert not found, f"should not be bundled: {found[:20]}"
 
@@ -98,8 +125,9 @@ def test_install_and_uninstall_round_trip(build: dict, tmp_path: Path) -> None:
     prefix = tmp_path / "prefix"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXTOOLS_", "XDG_"))}
     env.update(HOME=str(tmp_path / "home"), PIXTOOLS_HOME=str(tmp_path / "pixhome"))
-    proc = subprocess.run([str(stage / "install.sh"), "--prefix", str(prefix)], env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [str(stage / "install.sh"), "--prefix", str(prefix)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     appdir = prefix / "lib" / "pixtools-desktop"
     desktop = prefix / "share" / "applications" / f"{APP_ID}.desktop"
@@ -114,8 +142,9 @@ def test_install_and_uninstall_round_trip(build: dict, tmp_path: Path) -> None:
     assert version.returncode == 0 and version.stdout.startswith("PixTools Desktop"), version.stderr
 
     # a second install upgrades in place
-    again = subprocess.run([str(stage / "install.sh"), "--prefix", str(prefix)], env=env, capture_output=True,
-                           text=True, timeout=300)
+    again = subprocess.run(
+        [str(stage / "install.sh"), "--prefix", str(prefix)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert again.returncode == 0, again.stderr
     assert not (prefix / "lib" / "pixtools-desktop.old").exists()
 
@@ -133,8 +162,13 @@ def _bundle_env(home: Path, **extra: str) -> dict:
 def test_bundle_self_test_with_real_model(build: dict, tmp_path: Path) -> None:
     """The slimmed bundle loads the authors' .mat (h5py) and denoises with it."""
     weights = require_testdata("weights", "GD_Color_Blind.mat")
-    proc = subprocess.run([str(build["bundle"] / "pixtools"), "--self-test"], capture_output=True, text=True,
-                          timeout=300, env=_bundle_env(tmp_path / "home", PIXTOOLS_WEIGHTS=str(weights)))
+    proc = subprocess.run(
+        [str(build["bundle"] / "pixtools"), "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_bundle_env(tmp_path / "home", PIXTOOLS_WEIGHTS=str(weights)),
+    )
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert proc.returncode == 0 and report["ok"], report
     assert report["checks"]["model"]["source"] == "weights:GD_Color_Blind.mat"
@@ -170,9 +204,23 @@ def test_frozen_denoise_matches_source_install(build: dict, tmp_path: Path) -> N
         env = _bundle_env(tmp_path / f"home-{label}", PIXTOOLS_WEIGHTS=str(weights))
         if label == "source":
             env["PYTHONPATH"] = str(REPO_ROOT)
-        proc = subprocess.run([*cmd, "process", "--ops", "denoise", "--out", str(out), "--no-progress",
-                               *[str(noisy_dir / n) for n in names]],
-                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [
+                *cmd,
+                "process",
+                "--ops",
+                "denoise",
+                "--out",
+                str(out),
+                "--no-progress",
+                *[str(noisy_dir / n) for n in names],
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, f"{label}: {proc.stdout[-2000:]} {proc.stderr[-3000:]}"
         psnr[label] = []
         for name in names:
@@ -181,7 +229,9 @@ def test_frozen_denoise_matches_source_install(build: dict, tmp_path: Path) -> N
     noisy_psnr = [_psnr(np.asarray(Image.open(noisy_dir / n)), clean[n]) for n in names]
     print(f"\nPSNR noisy {noisy_psnr} frozen {psnr['frozen']} source {psnr['source']}")
     assert psnr["frozen"] == pytest.approx(psnr["source"], abs=0.01)
-    assert min(p - q for p, q in zip(psnr["frozen"], noisy_psnr)) > 5.0  # it really denoised (~20.2 -> ~30 dB)
+    assert (
+        min(p - q for p, q in zip(psnr["frozen"], noisy_psnr, strict=True)) > 5.0
+    )  # it really denoised (~20.2 -> ~30 dB)
 
 
 def test_notices_attribute_every_file(build: dict) -> None:

@@ -71,13 +71,20 @@ def test_deb_metadata_and_files(build: dict) -> None:
     missing = [d for d in XCB_DEPENDS if d not in depends]
     assert not missing, f"Depends lacks {missing}: {control['Depends']}"
     assert "libc6" in depends and int(control["Installed-Size"]) > 100_000
-    listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, timeout=120,
-                             check=True).stdout
+    listing = subprocess.run(
+        ["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     paths = {line.split()[5].lstrip(".") for line in listing.splitlines()}
-    expected = ["/opt/pixtools/pixtools", "/opt/pixtools/_internal/torch/lib/libtorch_cpu.so", "/usr/bin/pixtools",
-                f"/usr/share/applications/{APP_ID}.desktop", "/usr/share/man/man1/pixtools.1.gz",
-                "/usr/share/doc/pixtools/copyright", "/usr/share/doc/pixtools/THIRD-PARTY-NOTICES.txt.gz",
-                f"/usr/share/metainfo/{APP_ID}.metainfo.xml"]
+    expected = [
+        "/opt/pixtools/pixtools",
+        "/opt/pixtools/_internal/torch/lib/libtorch_cpu.so",
+        "/usr/bin/pixtools",
+        f"/usr/share/applications/{APP_ID}.desktop",
+        "/usr/share/man/man1/pixtools.1.gz",
+        "/usr/share/doc/pixtools/copyright",
+        "/usr/share/doc/pixtools/THIRD-PARTY-NOTICES.txt.gz",
+        f"/usr/share/metainfo/{APP_ID}.metainfo.xml",
+    ]
     expected += [f"/usr/share/icons/hicolor/{s}x{s}/apps/{APP_ID}.png" for s in ICON_SIZES]
     assert not [p for p in expected if p not in paths], [p for p in expected if p not in paths]
     assert not [p for p in paths if "/weights/" in p]  # no model without a licence that allows it
@@ -89,8 +96,12 @@ def test_deb_lintian_has_no_errors(build: dict) -> None:
     deb = _deb(build)
     if shutil.which("lintian") is None:
         _skip_or_fail("lintian is not installed (apt-get install lintian)")
-    proc = subprocess.run(["lintian", "--fail-on", "error", "--tag-display-limit", "0", str(deb)],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        ["lintian", "--fail-on", "error", "--tag-display-limit", "0", str(deb)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     errors = [line for line in proc.stdout.splitlines() if line.startswith("E:")]
     assert proc.returncode == 0 and not errors, proc.stdout[-4000:] + proc.stderr[-2000:]
 
@@ -112,8 +123,13 @@ def _dpkg(*args: str) -> subprocess.CompletedProcess:
     """dpkg, waiting for the lock another apt/dpkg run may hold (other work shares this machine)."""
     deadline = time.monotonic() + 300
     while True:
-        proc = subprocess.run(["dpkg", *args], capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        proc = subprocess.run(
+            ["dpkg", *args],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         if proc.returncode == 0 or "lock" not in proc.stderr or time.monotonic() > deadline:
             return proc
         time.sleep(3)
@@ -126,8 +142,11 @@ def xvfb():
     for n in DISPLAYS:
         if Path(f"/tmp/.X11-unix/X{n}").exists() or Path(f"/tmp/.X{n}-lock").exists():
             continue
-        proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            ["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             if Path(f"/tmp/.X11-unix/X{n}").exists():
                 break
@@ -148,10 +167,16 @@ def installed(build: dict):
     deb = _deb(build)
     if os.geteuid() != 0:
         _skip_or_fail("installing the .deb needs root")
-    watched = [Path("/opt/pixtools"), Path("/usr/bin/pixtools"), Path("/usr/share/doc/pixtools"),
-               Path("/usr/share/man/man1/pixtools.1.gz"), Path(f"/usr/share/applications/{APP_ID}.desktop"),
-               Path(f"/usr/share/metainfo/{APP_ID}.metainfo.xml"), Path("/usr/share/lintian/overrides/pixtools"),
-               *[Path(f"/usr/share/icons/hicolor/{s}x{s}/apps/{APP_ID}.png") for s in ICON_SIZES]]
+    watched = [
+        Path("/opt/pixtools"),
+        Path("/usr/bin/pixtools"),
+        Path("/usr/share/doc/pixtools"),
+        Path("/usr/share/man/man1/pixtools.1.gz"),
+        Path(f"/usr/share/applications/{APP_ID}.desktop"),
+        Path(f"/usr/share/metainfo/{APP_ID}.metainfo.xml"),
+        Path("/usr/share/lintian/overrides/pixtools"),
+        *[Path(f"/usr/share/icons/hicolor/{s}x{s}/apps/{APP_ID}.png") for s in ICON_SIZES],
+    ]
     leftovers = [str(p) for p in watched if p.exists() or p.is_symlink()]
     if leftovers:
         pytest.fail(f"pixtools files present before the install (an earlier run?): {leftovers}")
@@ -170,8 +195,7 @@ def installed(build: dict):
 
 def _user_env(home: Path, display: str | None = None) -> dict[str, str]:
     """A fresh user: own HOME, no PIXTOOLS_HOME (platformdirs decides), no XDG overrides, no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIXTOOLS_", "XDG_", "PYTHON", "QT_", "WAYLAND"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXTOOLS_", "XDG_", "PYTHON", "QT_", "WAYLAND"))}
     tmp = home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     env.update(HOME=str(home), TMPDIR=str(tmp), PATH="/usr/bin:/bin")
@@ -183,13 +207,23 @@ def _user_env(home: Path, display: str | None = None) -> dict[str, str]:
 
 
 def test_installed_self_test_and_man_page(installed, tmp_path: Path) -> None:
-    proc = subprocess.run(["/usr/bin/pixtools", "--self-test"], env=_user_env(tmp_path / "home"),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        ["/usr/bin/pixtools", "--self-test"],
+        env=_user_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert '"ok": true' in proc.stdout and '"frozen": true' in proc.stdout
     if shutil.which("man"):
-        page = subprocess.run(["man", "-P", "cat", "pixtools"], capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "MANWIDTH": "80"})
+        page = subprocess.run(
+            ["man", "-P", "cat", "pixtools"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "MANWIDTH": "80"},
+        )
         assert page.returncode == 0 and "pixtools process" in page.stdout, page.stderr
 
 
@@ -200,8 +234,13 @@ def test_first_start_window_single_instance_and_user_folders(installed, xvfb: st
 
     # 1. first start: the window paints (PIXTOOLS_BENCH_FIRST_PAINT makes it print when, then quit)
     t0 = time.time()
-    paint = subprocess.run(["/usr/bin/pixtools"], env={**env, "PIXTOOLS_BENCH_FIRST_PAINT": "1"},
-                           capture_output=True, text=True, timeout=120)
+    paint = subprocess.run(
+        ["/usr/bin/pixtools"],
+        env={**env, "PIXTOOLS_BENCH_FIRST_PAINT": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert paint.returncode == 0, paint.stderr[-3000:]
     line = next(ln for ln in paint.stdout.splitlines() if ln.startswith("first-paint "))
     first_paint_s = float(line.split()[1]) - t0
@@ -212,8 +251,14 @@ def test_first_start_window_single_instance_and_user_folders(installed, xvfb: st
     # 2. the window stays up; a second start hands its file over and exits
     photo = tmp_path / "photo.png"
     shutil.copy(require_testdata("testsets", "CBSD68") / "101085.png", photo)
-    window = subprocess.Popen(["/usr/bin/pixtools"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, start_new_session=True)
+    window = subprocess.Popen(
+        ["/usr/bin/pixtools"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         sockets: list[Path] = []
@@ -223,8 +268,7 @@ def test_first_start_window_single_instance_and_user_folders(installed, xvfb: st
             time.sleep(0.2)
         assert sockets, "the first window never listened for a second start"
         t1 = time.monotonic()
-        second = subprocess.run(["/usr/bin/pixtools", str(photo)], env=env, capture_output=True, text=True,
-                                timeout=120)
+        second = subprocess.run(["/usr/bin/pixtools", str(photo)], env=env, capture_output=True, text=True, timeout=120)
         assert second.returncode == 0, second.stderr[-3000:]
         handed_over_s = time.monotonic() - t1
         db = home / ".local" / "share" / "PixTools" / "jobs.sqlite3"
@@ -257,9 +301,22 @@ def test_first_start_window_single_instance_and_user_folders(installed, xvfb: st
 def test_denoise_without_model_says_what_it_needs(installed, tmp_path: Path) -> None:
     photo = tmp_path / "photo.png"
     shutil.copy(require_testdata("testsets", "CBSD68") / "101085.png", photo)
-    proc = subprocess.run(["/usr/bin/pixtools", "process", "--ops", "denoise", "--no-progress", "--out",
-                           str(tmp_path / "out"), str(photo)], env=_user_env(tmp_path / "home"),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            "/usr/bin/pixtools",
+            "process",
+            "--ops",
+            "denoise",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "out"),
+            str(photo),
+        ],
+        env=_user_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0, text
     assert "pixtools models download" in text, text[-3000:]
@@ -272,22 +329,27 @@ def test_appimage_extracts_and_runs(build: dict, tmp_path: Path) -> None:
         _skip_or_fail("no AppImage/squashfs was built (mksquashfs missing: apt-get install squashfs-tools)")
     root = tmp_path / "squashfs-root"
     if image.suffix == ".AppImage":  # the runtime was at hand: let it extract itself
-        subprocess.run([str(image), "--appimage-extract"], cwd=tmp_path, check=True, capture_output=True,
-                       timeout=600)
+        subprocess.run([str(image), "--appimage-extract"], cwd=tmp_path, check=True, capture_output=True, timeout=600)
     else:
         if shutil.which("unsquashfs") is None:
             _skip_or_fail("unsquashfs is not installed (squashfs-tools)")
-        subprocess.run(["unsquashfs", "-no-progress", "-d", str(root), str(image)], check=True,
-                       capture_output=True, timeout=600)
-    for name in ("AppRun", f"{APP_ID}.desktop", f"{APP_ID}.png", ".DirIcon",
-                 f"usr/share/metainfo/{APP_ID}.appdata.xml", "usr/lib/pixtools/pixtools"):
+        subprocess.run(
+            ["unsquashfs", "-no-progress", "-d", str(root), str(image)], check=True, capture_output=True, timeout=600
+        )
+    for name in (
+        "AppRun",
+        f"{APP_ID}.desktop",
+        f"{APP_ID}.png",
+        ".DirIcon",
+        f"usr/share/metainfo/{APP_ID}.appdata.xml",
+        "usr/lib/pixtools/pixtools",
+    ):
         assert (root / name).exists() or (root / name).is_symlink(), name
     assert os.access(root / "AppRun", os.X_OK)
     if shutil.which("desktop-file-validate"):
         subprocess.run(["desktop-file-validate", str(root / f"{APP_ID}.desktop")], check=True, timeout=60)
     env = _user_env(tmp_path / "home")
     env["APPDIR"] = str(root)
-    proc = subprocess.run([str(root / "AppRun"), "--self-test"], env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run([str(root / "AppRun"), "--self-test"], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert '"ok": true' in proc.stdout and '"frozen": true' in proc.stdout

@@ -52,8 +52,11 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
         pytest.skip("actionlint not installed")
     bad = tmp_path / ".github" / "workflows" / "bad.yml"
     bad.parent.mkdir(parents=True)
-    bad.write_text(WORKFLOW.read_text().replace("runs-on: macos-latest", "runs-on: macos-lastest")
-                   .replace("${{ github.token }}", "${{ github.tokn( }}"))
+    bad.write_text(
+        WORKFLOW.read_text()
+        .replace("runs-on: macos-latest", "runs-on: macos-lastest")
+        .replace("${{ github.token }}", "${{ github.tokn( }}")
+    )
     proc = subprocess.run([exe, "-no-color", str(bad)], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "macos-lastest" in proc.stdout, proc.stdout
 

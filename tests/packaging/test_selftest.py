@@ -22,7 +22,11 @@ def _run(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess
     full_env.update(PIXTOOLS_HOME=str(home), QT_QPA_PLATFORM="offscreen", **env)
     return subprocess.run(
         [sys.executable, "-m", "pixtools_desktop", *args],
-        cwd=REPO_ROOT, env=full_env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -82,8 +86,9 @@ def test_version_imports_neither_torch_nor_qt(pixtools_home: Path) -> None:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
     env["PIXTOOLS_HOME"] = str(pixtools_home)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "PixTools Desktop" in proc.stdout
     assert "HEAVY []" in proc.stdout, proc.stdout

@@ -30,12 +30,18 @@ def make_png(path: Path, size=(80, 60), color=(20, 140, 220)) -> Path:
 
 
 def new_job(path: Path, ops: list[str], out: Path, params: dict | None = None, **opts) -> NewJob:
-    return NewJob(input_path=str(path), operations=ops, params=params or {},
-                  options=OutputOptions(output_dir=str(out), **opts), request_id="req-test")
+    return NewJob(
+        input_path=str(path),
+        operations=ops,
+        params=params or {},
+        options=OutputOptions(output_dir=str(out), **opts),
+        request_id="req-test",
+    )
 
 
-def run_jobs(store: JobStore, settings: Settings, url: str, new_jobs: list[NewJob], *, api_key=None,
-             timeout: float = 60.0, **kw) -> list[Job]:
+def run_jobs(
+    store: JobStore, settings: Settings, url: str, new_jobs: list[NewJob], *, api_key=None, timeout: float = 60.0, **kw
+) -> list[Job]:
     backend = RemoteBackend(store, settings, base_url=url, api_key=api_key, **kw)
     backend.start()
     try:

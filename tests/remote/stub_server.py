@@ -38,9 +38,19 @@ class StallingServer:
                     with stub._lock:
                         stub.polls += 1
                     job_id = self.path.rsplit("/", 1)[1]
-                    self._json(200, {"job_id": job_id, "status": stub.status, "operations": ["jpg"],
-                                     "result_urls": {}, "archive_url": None, "metadata": {}, "error_message": None,
-                                     "created_at": "2026-01-01T00:00:00Z"})
+                    self._json(
+                        200,
+                        {
+                            "job_id": job_id,
+                            "status": stub.status,
+                            "operations": ["jpg"],
+                            "result_urls": {},
+                            "archive_url": None,
+                            "metadata": {},
+                            "error_message": None,
+                            "created_at": "2026-01-01T00:00:00Z",
+                        },
+                    )
                 elif self.path.startswith("/api/health"):
                     self._json(200, {"status": "healthy", "dependencies": {"database": "ok"}})
                 else:
@@ -52,8 +62,9 @@ class StallingServer:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="test-stalling-server")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="test-stalling-server"
+        )
 
     def __enter__(self) -> StallingServer:
         self.thread.start()

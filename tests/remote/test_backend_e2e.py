@@ -36,8 +36,12 @@ def test_conversions_resize_quality_and_archive(store, server, tmp_path):
     out = tmp_path / "out"
     events: list[str] = []
     settings = fast_settings(download_archive=True)
-    nj = new_job(src, ["jpg", "webp", "avif", "metadata"], out,
-                 params={"jpg": {"quality": 60, "resize": {"width": 60}}, "avif": {"resize": {"height": 30}}})
+    nj = new_job(
+        src,
+        ["jpg", "webp", "avif", "metadata"],
+        out,
+        params={"jpg": {"quality": 60, "resize": {"width": 60}}, "avif": {"resize": {"height": 30}}},
+    )
     backend = RemoteBackend(store, settings, base_url=server.url, api_key=API_KEY)
     backend.add_listener(lambda ev, jid, payload: events.append(ev))
     finished = []
@@ -69,8 +73,9 @@ def test_conversions_resize_quality_and_archive(store, server, tmp_path):
 
 def test_png_and_exif_metadata_from_a_real_camera_file(store, server, tmp_path):
     src = require_testdata("exif", "jpg", "Canon_40D.jpg")
-    [job] = run_jobs(store, fast_settings(), server.url, [new_job(src, ["png", "metadata"], tmp_path / "o")],
-                     api_key=API_KEY)
+    [job] = run_jobs(
+        store, fast_settings(), server.url, [new_job(src, ["png", "metadata"], tmp_path / "o")], api_key=API_KEY
+    )
     assert job.status == JobStatus.COMPLETED, job.error_message
     png = Image.open(job.outputs[0].path)
     assert png.format == "PNG"
@@ -84,9 +89,14 @@ def test_denoise_runs_on_the_server(store, server, tmp_path):
     noisy = Image.effect_noise((64, 48), 40).convert("RGB")
     src = tmp_path / "noisy.png"
     noisy.save(src)
-    [job] = run_jobs(store, fast_settings(), server.url,
-                     [new_job(src, ["denoise"], tmp_path / "o", params={"denoise": {"resize": {"width": 32}}})],
-                     api_key=API_KEY, timeout=120)
+    [job] = run_jobs(
+        store,
+        fast_settings(),
+        server.url,
+        [new_job(src, ["denoise"], tmp_path / "o", params={"denoise": {"resize": {"width": 32}}})],
+        api_key=API_KEY,
+        timeout=120,
+    )
     assert job.status == JobStatus.COMPLETED, job.error_message
     out = Image.open(job.outputs[0].path)
     assert out.format == "PNG" and out.size == (32, 24) and Path(job.outputs[0].path).name == "noisy_denoise.png"
@@ -98,12 +108,21 @@ def test_overwrite_policy_and_naming_template(store, server, tmp_path):
     out.mkdir()
     (out / "a-webp.webp").write_bytes(b"old")
     (out / "a-jpg.jpg").write_bytes(b"keep me")
-    [unique] = run_jobs(store, fast_settings(), server.url,
-                        [new_job(src, ["webp"], out, naming_template="{stem}-{op}.{ext}")], api_key=API_KEY)
+    [unique] = run_jobs(
+        store,
+        fast_settings(),
+        server.url,
+        [new_job(src, ["webp"], out, naming_template="{stem}-{op}.{ext}")],
+        api_key=API_KEY,
+    )
     assert Path(unique.outputs[0].path).name == "a-webp (2).webp"
-    [skip] = run_jobs(store, fast_settings(), server.url,
-                      [new_job(src, ["jpg"], out, naming_template="{stem}-{op}.{ext}", overwrite=OverwritePolicy.SKIP)],
-                      api_key=API_KEY)
+    [skip] = run_jobs(
+        store,
+        fast_settings(),
+        server.url,
+        [new_job(src, ["jpg"], out, naming_template="{stem}-{op}.{ext}", overwrite=OverwritePolicy.SKIP)],
+        api_key=API_KEY,
+    )
     assert skip.status == JobStatus.COMPLETED and skip.outputs[0].skipped
     assert (out / "a-jpg.jpg").read_bytes() == b"keep me" and "already exists" in skip.warnings[0]
 
@@ -113,8 +132,18 @@ def test_overwrite_policy_and_naming_template(store, server, tmp_path):
     [
         (["tiff"], {}, "png", "TIFF output is a desktop-only operation"),
         (["denoise"], {"denoise": {"mode": "max"}}, "png", "Denoise mode is a desktop-only option"),
-        (["png"], {}, "png", "The server would reject this job: Cannot convert png to png - source and target formats are the same"),
-        (["jpg"], {}, "text", "PixTools servers accept only JPEG, PNG, WebP and AVIF files; this file is a web page (HTML)"),
+        (
+            ["png"],
+            {},
+            "png",
+            "The server would reject this job: Cannot convert png to png - source and target formats are the same",
+        ),
+        (
+            ["jpg"],
+            {},
+            "text",
+            "PixTools servers accept only JPEG, PNG, WebP and AVIF files; this file is a web page (HTML)",
+        ),
         (["jpg"], {}, "big", "PixTools servers accept at most 10 MB per file"),
         (["jpg"], {}, "gone", "no longer exists"),
     ],
@@ -129,8 +158,9 @@ def test_local_prechecks_fail_at_once_without_upload(store, server, tmp_path, op
         make_png(path)
         with open(path, "ab") as fh:
             fh.truncate(10 * 1024 * 1024 + 1)
-    [job] = run_jobs(store, fast_settings(), server.url, [new_job(path, ops, tmp_path / "o", params=params)],
-                     api_key=API_KEY)
+    [job] = run_jobs(
+        store, fast_settings(), server.url, [new_job(path, ops, tmp_path / "o", params=params)], api_key=API_KEY
+    )
     assert job.status == JobStatus.FAILED and message in job.error_message
     assert job.remote_job_id is None  # nothing was sent
 

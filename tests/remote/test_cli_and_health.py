@@ -9,10 +9,10 @@ import sys
 
 from PIL import Image
 
-from pixtools_desktop.wiring import health_report
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.remote.health import check_remote
 from pixtools_desktop.remote.secrets import resolve_api_key, save_api_key
+from pixtools_desktop.wiring import health_report
 from tests.remote.conftest import API_KEY
 from tests.remote.helpers import make_png
 from tests.server.serve_proc import free_port
@@ -21,8 +21,9 @@ from tests.server.serve_proc import free_port
 def _cli(args, home, **env):
     e = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
     e.update(PIXTOOLS_HOME=str(home), PIXTOOLS_POLL_INTERVAL="0.05", **env)
-    return subprocess.run([sys.executable, "-m", "pixtools_desktop", *args], capture_output=True, text=True,
-                          timeout=120, env=e)
+    return subprocess.run(
+        [sys.executable, "-m", "pixtools_desktop", *args], capture_output=True, text=True, timeout=120, env=e
+    )
 
 
 def test_process_with_backend_json(server, tmp_path):
@@ -31,8 +32,23 @@ def test_process_with_backend_json(server, tmp_path):
     bad = tmp_path / "three.png"
     bad.write_text("<html>not a photo</html>")
     out = tmp_path / "out"
-    proc = _cli(["process", str(a), str(b), str(bad), "--ops", "webp,metadata", "--backend", server.url,
-                 "--out", str(out), "--json"], tmp_path / "home", PIXTOOLS_API_KEY=API_KEY)
+    proc = _cli(
+        [
+            "process",
+            str(a),
+            str(b),
+            str(bad),
+            "--ops",
+            "webp,metadata",
+            "--backend",
+            server.url,
+            "--out",
+            str(out),
+            "--json",
+        ],
+        tmp_path / "home",
+        PIXTOOLS_API_KEY=API_KEY,
+    )
     assert proc.returncode == 1, proc.stderr  # one file failed: same exit code as a local run
     summary = json.loads(proc.stdout)
     assert summary["done"] == 2 and summary["failed"] == 1
@@ -48,8 +64,9 @@ def test_process_with_backend_json(server, tmp_path):
 
 def test_process_backend_from_env_and_wrong_key(server, tmp_path):
     a = make_png(tmp_path / "x.png")
-    proc = _cli(["process", str(a), "--ops", "jpg", "--api-key", "nope"], tmp_path / "home",
-                PIXTOOLS_BACKEND_URL=server.url)
+    proc = _cli(
+        ["process", str(a), "--ops", "jpg", "--api-key", "nope"], tmp_path / "home", PIXTOOLS_BACKEND_URL=server.url
+    )
     assert proc.returncode == 1
     assert "The server rejected the API key (401)" in proc.stdout
     assert "nope" not in proc.stdout + proc.stderr

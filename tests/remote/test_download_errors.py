@@ -80,5 +80,5 @@ def test_content_disposition_rfc5987():
     value = content_disposition("pixtools_jpg_Ürlaub 東京.jpg")
     ascii_part, star = value.split("; filename*=")
     assert ascii_part == 'attachment; filename="pixtools_jpg__rlaub __.jpg"'
-    assert star.startswith("UTF-8''") and unquote(star[len("UTF-8''"):]) == "pixtools_jpg_Ürlaub 東京.jpg"
+    assert star.startswith("UTF-8''") and unquote(star[len("UTF-8''") :]) == "pixtools_jpg_Ürlaub 東京.jpg"
     value.encode("latin-1")  # a valid header value

@@ -30,13 +30,17 @@ def store(tmp_path):
         yield s
 
 
-@pytest.mark.parametrize("key, message", [
-    ("not-the-key", "The server rejected the API key (401)"),
-    (None, "The server requires an API key (401)"),
-])
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("not-the-key", "The server rejected the API key (401)"),
+        (None, "The server requires an API key (401)"),
+    ],
+)
 def test_wrong_and_missing_api_key(store, server, tmp_path, key, message):
-    [job] = run_jobs(store, fast_settings(), server.url, [new_job(make_png(tmp_path / "k.png"), ["jpg"], tmp_path)],
-                     api_key=key)
+    [job] = run_jobs(
+        store, fast_settings(), server.url, [new_job(make_png(tmp_path / "k.png"), ["jpg"], tmp_path)], api_key=key
+    )
     assert job.status == JobStatus.FAILED and job.error_message.startswith(message)
 
 
@@ -71,17 +75,23 @@ def test_413_from_a_server_with_a_smaller_limit(store, serve_factory, tmp_path):
 def test_400_and_422_answers_read_well(server):
     """A correct client never triggers these, so map real answers of the real server."""
     png = (Path(__file__).parent / "helpers.py").read_bytes()  # not an image
-    r400 = httpx.post(f"{server.url}/api/process", data={"operations": '["jpg"]'},
-                      files={"file": ("a.png", png, "image/png")}, headers={"X-API-Key": API_KEY})
+    r400 = httpx.post(
+        f"{server.url}/api/process",
+        data={"operations": '["jpg"]'},
+        files={"file": ("a.png", png, "image/png")},
+        headers={"X-API-Key": API_KEY},
+    )
     err = explain_status(r400, base_url=server.url, what="submit", has_key=True)
     assert str(err).startswith("The server refused the file (400): File content does not match its declared type")
-    r422 = httpx.post(f"{server.url}/api/process", files={"file": ("a.png", png, "image/png")},
-                      headers={"X-API-Key": API_KEY})
+    r422 = httpx.post(
+        f"{server.url}/api/process", files={"file": ("a.png", png, "image/png")}, headers={"X-API-Key": API_KEY}
+    )
     err = explain_status(r422, base_url=server.url, what="submit", has_key=True)
     assert str(err) == "The server rejected the request (422): operations: Field required"
     r404 = httpx.get(f"{server.url}/nothing-here")
-    assert "does not offer the PixTools API (404" in str(explain_status(r404, base_url=server.url, what="submit",
-                                                                        has_key=False))
+    assert "does not offer the PixTools API (404" in str(
+        explain_status(r404, base_url=server.url, what="submit", has_key=False)
+    )
 
 
 class _Always503(http.server.BaseHTTPRequestHandler):
@@ -103,8 +113,13 @@ def test_5xx_retried_then_failed(store, tmp_path):
     t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="http-503")
     t.start()
     try:
-        [job] = run_jobs(store, fast_settings(max_attempts=2), f"http://127.0.0.1:{httpd.server_port}",
-                         [new_job(make_png(tmp_path / "s.png"), ["jpg"], tmp_path)], timeout=30)
+        [job] = run_jobs(
+            store,
+            fast_settings(max_attempts=2),
+            f"http://127.0.0.1:{httpd.server_port}",
+            [new_job(make_png(tmp_path / "s.png"), ["jpg"], tmp_path)],
+            timeout=30,
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -133,10 +148,26 @@ def test_resubmit_with_same_idempotency_key_returns_same_job(store, server, tmp_
     src = make_png(tmp_path / "i.png")
     api = ApiClient(server.url, API_KEY)
     try:
-        a = api.submit(src, filename="i.png", mime="image/png", operations=["jpg"], params={}, webhook_url=None,
-                       idempotency_key="k-same", request_id=None)
-        b = api.submit(src, filename="i.png", mime="image/png", operations=["jpg"], params={}, webhook_url=None,
-                       idempotency_key="k-same", request_id=None)
+        a = api.submit(
+            src,
+            filename="i.png",
+            mime="image/png",
+            operations=["jpg"],
+            params={},
+            webhook_url=None,
+            idempotency_key="k-same",
+            request_id=None,
+        )
+        b = api.submit(
+            src,
+            filename="i.png",
+            mime="image/png",
+            operations=["jpg"],
+            params={},
+            webhook_url=None,
+            idempotency_key="k-same",
+            request_id=None,
+        )
     finally:
         api.close()
     assert a == b
@@ -149,8 +180,16 @@ def test_resubmit_with_same_idempotency_key_returns_same_job(store, server, tmp_
         assert key == state.idempotency_key_for(job.id)
         lost = ApiClient(server.url, API_KEY)
         try:
-            first = lost.submit(src, filename="i.png", mime="image/png", operations=["webp"], params={},
-                                webhook_url=None, idempotency_key=key, request_id=None)
+            first = lost.submit(
+                src,
+                filename="i.png",
+                mime="image/png",
+                operations=["webp"],
+                params={},
+                webhook_url=None,
+                idempotency_key=key,
+                request_id=None,
+            )
         finally:
             lost.close()
         backend.start()
@@ -212,10 +251,20 @@ def test_api_key_never_reaches_db_or_logs(tmp_path, server, pixtools_home):
     try:
         db = tmp_path / "jobs.sqlite3"
         with JobStore(db) as store:
-            ok, = run_jobs(store, fast_settings(), server.url, [new_job(make_png(tmp_path / "s.png"), ["jpg"], tmp_path)],
-                           api_key=API_KEY)
-            bad, = run_jobs(store, fast_settings(), server.url, [new_job(make_png(tmp_path / "t.png"), ["webp"], tmp_path)],
-                            api_key="wrong-" + API_KEY)
+            (ok,) = run_jobs(
+                store,
+                fast_settings(),
+                server.url,
+                [new_job(make_png(tmp_path / "s.png"), ["jpg"], tmp_path)],
+                api_key=API_KEY,
+            )
+            (bad,) = run_jobs(
+                store,
+                fast_settings(),
+                server.url,
+                [new_job(make_png(tmp_path / "t.png"), ["webp"], tmp_path)],
+                api_key="wrong-" + API_KEY,
+            )
             assert ok.status == JobStatus.COMPLETED and bad.status == JobStatus.FAILED
         for handler in logging.getLogger().handlers:
             handler.flush()

@@ -14,8 +14,13 @@ from tests.conftest import require_testdata
 
 def _job(path, ops, params=None) -> Job:
     req = validate_request(ops, params, None)  # what the window and the CLI build: the desktop profile
-    return Job(id="j", input_path=str(path), operations=[o.value for o in req.operations], params=req.params,
-               options=OutputOptions())
+    return Job(
+        id="j",
+        input_path=str(path),
+        operations=[o.value for o in req.operations],
+        params=req.params,
+        options=OutputOptions(),
+    )
 
 
 def test_same_format_is_refused_as_upstream_would(tmp_path):
@@ -24,7 +29,8 @@ def test_same_format_is_refused_as_upstream_would(tmp_path):
     with pytest.raises(JobError) as exc:
         prepare_upload(_job(path, ["png"]))
     assert str(exc.value) == (
-        "The server would reject this job: Cannot convert png to png - source and target formats are the same")
+        "The server would reject this job: Cannot convert png to png - source and target formats are the same"
+    )
     assert exc.value.code == ErrorCode.REJECTED
 
 
@@ -41,5 +47,6 @@ def test_a_desktop_box_becomes_its_limiting_side():
     upload = prepare_upload(_job(portrait, ["jpg"], {"jpg": {"resize": {"width": 200, "height": 200}}}))
     assert upload.params == {"jpg": {"resize": {"height": 200}}}  # upstream then gives 133 x 200, as we would
     assert api_params_for_desktop_job({"jpg": {"resize": {"width": 200, "height": 200}}}, (481, 321)) == {
-        "jpg": {"resize": {"width": 200}}}
+        "jpg": {"resize": {"width": 200}}
+    }
     assert api_params_for_desktop_job({"jpg": {"resize": {"width": 50}}}, None) == {"jpg": {"resize": {"width": 50}}}

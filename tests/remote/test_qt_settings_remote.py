@@ -52,7 +52,11 @@ def test_apply_switches_backend_and_keeps_key_out_of_settings(qtbot, server, pix
     page.poll.setValue(3.0)
     page.apply(settings)
     assert (settings.backend, settings.backend_url, settings.poll_interval, settings.download_archive) == (
-        "remote", server.url, 3.0, True)
+        "remote",
+        server.url,
+        3.0,
+        True,
+    )
     save_settings(settings)
     text = (pixtools_home / "config" / "settings.json").read_text()
     assert API_KEY not in text and json.loads(text)["backend"] == "remote"

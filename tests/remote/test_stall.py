@@ -18,13 +18,29 @@ from tests.server.serve_proc import REPO
 def test_cli_ends_with_the_message_and_exit_1(tmp_path):
     src = make_png(tmp_path / "lost.png")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
-    env.update(PIXTOOLS_HOME=str(tmp_path / "home"), PIXTOOLS_POLL_INTERVAL="0.1",
-               PIXTOOLS_REMOTE_STALL_PENDING_S="2")
+    env.update(PIXTOOLS_HOME=str(tmp_path / "home"), PIXTOOLS_POLL_INTERVAL="0.1", PIXTOOLS_REMOTE_STALL_PENDING_S="2")
     with StallingServer() as stub:
         t0 = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "pixtools_desktop", "process", str(src), "--ops", "jpg",
-                               "--backend", stub.url, "--out", str(tmp_path / "out")], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pixtools_desktop",
+                "process",
+                str(src),
+                "--ops",
+                "jpg",
+                "--backend",
+                stub.url,
+                "--out",
+                str(tmp_path / "out"),
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         elapsed = time.monotonic() - t0
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
@@ -40,8 +56,12 @@ def test_stall_shows_while_waiting_then_retry_resubmits_under_a_fresh_key(tmp_pa
         backend.start()
         try:
             [job] = backend.submit([new_job(make_png(tmp_path / "a.png"), ["jpg", "denoise"], tmp_path / "out")])
-            note = wait_for(lambda: (store.get(job.id).error_message or "").startswith("Waiting on the server")
-                            and store.get(job.id), timeout=10)
+            note = wait_for(
+                lambda: (
+                    (store.get(job.id).error_message or "").startswith("Waiting on the server") and store.get(job.id)
+                ),
+                timeout=10,
+            )
             assert note.status == JobStatus.PROCESSING and "not finished after" in note.error_message
             failed = wait_for(lambda: store.get(job.id).status == JobStatus.FAILED and store.get(job.id), timeout=20)
             assert failed.error_message.startswith(f"The server at {stub.url} reported this job as PROCESSING for")

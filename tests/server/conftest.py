@@ -9,9 +9,11 @@ from tests.server.serve_proc import ServeProcess
 API_KEY = "test-key-0123456789"
 # Short backoff so retry tests take a second, not minutes (server/config.py reads these).
 FAST_RETRY_ENV = {
-    "PIXTOOLS_SERVE_WEBHOOK_RETRY_BASE_S": "0.1", "PIXTOOLS_SERVE_WEBHOOK_RETRY_CAP_S": "0.4",
+    "PIXTOOLS_SERVE_WEBHOOK_RETRY_BASE_S": "0.1",
+    "PIXTOOLS_SERVE_WEBHOOK_RETRY_CAP_S": "0.4",
     "PIXTOOLS_SERVE_WEBHOOK_ATTEMPTS": "4",
-    "PIXTOOLS_SERVE_UPLOAD_RETRY_BASE_S": "0.1", "PIXTOOLS_SERVE_UPLOAD_RETRY_CAP_S": "0.4",
+    "PIXTOOLS_SERVE_UPLOAD_RETRY_BASE_S": "0.1",
+    "PIXTOOLS_SERVE_UPLOAD_RETRY_CAP_S": "0.4",
     "PIXTOOLS_SERVE_UPLOAD_ATTEMPTS": "3",
     "PIXTOOLS_SERVE_ALLOW_PRIVATE_WEBHOOKS": "1",  # the receivers are on 127.0.0.1
 }
@@ -39,5 +41,3 @@ def serve_factory(tmp_path_factory):
     yield make
     for s in started:
         s.stop()
-
-

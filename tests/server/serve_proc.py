@@ -27,8 +27,15 @@ def free_port() -> int:
 
 
 class ServeProcess:
-    def __init__(self, home: Path, *, api_key: str | None = None, port: int | None = None,
-                 extra_args: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        api_key: str | None = None,
+        port: int | None = None,
+        extra_args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.home = home
         self.api_key = api_key
         self.port = port or free_port()
@@ -58,7 +65,10 @@ class ServeProcess:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pixtools_desktop", "serve", "--port", str(self.port), *self.extra_args],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         finally:
             log.close()

@@ -41,20 +41,30 @@ def _sizes(server, data: bytes, params: str, ops='["jpg","webp"]', name="photo.p
 
 def test_resize_uses_upstream_truncation_and_cap(keyed_server, portrait):
     assert _sizes(keyed_server, portrait, '{"jpg":{"resize":{"width":100}},"webp":{"resize":{"height":100}}}') == {
-        "jpg": (100, 149), "webp": (66, 100)}
+        "jpg": (100, 149),
+        "webp": (66, 100),
+    }
     assert _sizes(keyed_server, portrait, '{"jpg":{"resize":{"width":4000}},"webp":{"resize":{"height":1500}}}') == {
-        "jpg": (1920, 2877), "webp": (720, 1080)}
+        "jpg": (1920, 2877),
+        "webp": (720, 1080),
+    }
     # Both sides: the exact box, as upstream (enlarging, aspect not kept), capped per side.
-    assert _sizes(keyed_server, png_bytes((64, 48)), '{"jpg":{"resize":{"width":20000,"height":20000}}}',
-                  ops='["jpg"]') == {"jpg": (1920, 1080)}
+    assert _sizes(
+        keyed_server, png_bytes((64, 48)), '{"jpg":{"resize":{"width":20000,"height":20000}}}', ops='["jpg"]'
+    ) == {"jpg": (1920, 1080)}
 
 
 def test_metadata_has_only_the_keys_found(keyed_server):
     exif_dir = require_testdata("exif", "jpg")
     r = post(keyed_server, data=png_bytes(), ops='["metadata"]')
     assert wait_done(keyed_server, r.json()["job_id"])["metadata"] == {}
-    r = post(keyed_server, data=(exif_dir / "gps" / "DSCN0010.jpg").read_bytes(), name="DSCN0010.jpg",
-             ctype="image/jpeg", ops='["metadata"]')
+    r = post(
+        keyed_server,
+        data=(exif_dir / "gps" / "DSCN0010.jpg").read_bytes(),
+        name="DSCN0010.jpg",
+        ctype="image/jpeg",
+        ops='["metadata"]',
+    )
     meta = wait_done(keyed_server, r.json()["job_id"])["metadata"]
     assert None not in meta.values() and "lens_model" not in meta
     assert meta["gps"] == {"latitude": 43.467448, "longitude": 11.885127}
@@ -80,7 +90,9 @@ def test_resize_bomb_is_a_422_at_submit(keyed_server):
 def test_operator_settings_lift_the_cap_and_keep_exif(serve_factory, portrait):
     server = serve_factory(api_key=API_KEY, env={"PIXTOOLS_SERVE_SIZE_CAP": "0", "PIXTOOLS_SERVE_KEEP_EXIF": "1"})
     assert _sizes(server, portrait, '{"jpg":{"resize":{"width":2500}}}', ops='["jpg"]') == {"jpg": (2500, 3746)}
-    r = post(server, data=png_bytes((64, 48)), ops='["jpg"]', params='{"jpg":{"resize":{"width":20000,"height":20000}}}')
+    r = post(
+        server, data=png_bytes((64, 48)), ops='["jpg"]', params='{"jpg":{"resize":{"width":20000,"height":20000}}}'
+    )
     assert r.status_code == 422 and "20000 x 20000" in r.json()["detail"]
     canon = require_testdata("exif", "jpg", "Canon_40D.jpg")
     r = post(server, data=canon.read_bytes(), name="Canon_40D.jpg", ctype="image/jpeg", ops='["webp"]')

@@ -26,8 +26,10 @@ CHILD = Path(__file__).with_name("claim_child.py")
 def _unshare_prefix() -> list[str]:
     if not shutil.which("unshare"):
         pytest.skip("unshare (util-linux) is not installed")
-    for prefix in (["unshare", "--pid", "--fork", "--mount-proc"],
-                   ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc"]):
+    for prefix in (
+        ["unshare", "--pid", "--fork", "--mount-proc"],
+        ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc"],
+    ):
         if subprocess.run([*prefix, "true"], capture_output=True, timeout=20).returncode == 0:
             return prefix
     pytest.skip("PID namespaces are not available here (unshare --pid failed, also with --user)")
@@ -35,8 +37,14 @@ def _unshare_prefix() -> list[str]:
 
 def _run(prefix: list[str], mode: str, db: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([*prefix, sys.executable, str(CHILD), mode, str(db)], capture_output=True, text=True,
-                          timeout=60, env=env, cwd=REPO)
+    proc = subprocess.run(
+        [*prefix, sys.executable, str(CHILD), mode, str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -62,7 +70,11 @@ def test_token_is_per_process_and_judged_by_more_than_the_pid():
     assert claims.owner_alive(f"{host}:{parent}:{claims._start_ticks(parent)}:ab")
     assert not claims.owner_alive(f"{host}:{parent}:1:ab")
     assert claims.owner_alive(f"elsewhere:{pid}:1:ab")  # another machine: not ours to judge
-    child = subprocess.run([sys.executable, "-c", "from pixtools_desktop.core.store import claims;"
-                            "print(claims.process_token())"], capture_output=True, text=True, cwd=REPO,
-                           env={**os.environ, "PYTHONPATH": str(REPO)}).stdout.strip()
+    child = subprocess.run(
+        [sys.executable, "-c", "from pixtools_desktop.core.store import claims;print(claims.process_token())"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    ).stdout.strip()
     assert child and child != me and not claims.owner_alive(child)  # that process has exited

@@ -27,16 +27,27 @@ def png_bytes(size=(64, 48), color=(200, 30, 90)) -> bytes:
     return buf.getvalue()
 
 
-def post(server, *, name="photo.png", data: bytes | None = None, ctype="image/png", ops='["jpg"]', params=None,
-         webhook=None, headers=None, timeout=30.0) -> httpx.Response:
+def post(
+    server,
+    *,
+    name="photo.png",
+    data: bytes | None = None,
+    ctype="image/png",
+    ops='["jpg"]',
+    params=None,
+    webhook=None,
+    headers=None,
+    timeout=30.0,
+) -> httpx.Response:
     form = {"operations": ops}
     if params is not None:
         form["operation_params"] = params
     if webhook is not None:
         form["webhook_url"] = webhook
     files = {"file": (name, data if data is not None else png_bytes(), ctype)}
-    return httpx.post(f"{server.url}/api/process", data=form, files=files, headers={**KEY, **(headers or {})},
-                      timeout=timeout)
+    return httpx.post(
+        f"{server.url}/api/process", data=form, files=files, headers={**KEY, **(headers or {})}, timeout=timeout
+    )
 
 
 def wait_done(server, job_id: str, *, timeout: float = 60.0, archive: bool = False) -> dict:
@@ -69,14 +80,27 @@ def test_probes_shapes_and_request_id(keyed_server):
 
 
 def test_process_poll_download_archive(keyed_server):
-    r = post(keyed_server, name="Holiday Pic.png", ops='["jpg","webp","metadata"]',
-             params='{"jpg":{"quality":70,"resize":{"width":32}},"webp":{"quality":50}}')
+    r = post(
+        keyed_server,
+        name="Holiday Pic.png",
+        ops='["jpg","webp","metadata"]',
+        params='{"jpg":{"quality":70,"resize":{"width":32}},"webp":{"quality":50}}',
+    )
     assert r.status_code == 202, r.text
     body = r.json()
     assert set(body) == {"job_id", "status"} and body["status"] == "PENDING"
     job = wait_done(keyed_server, body["job_id"], archive=True)
-    assert set(job) == {"job_id", "status", "operations", "result_urls", "archive_url", "metadata",
-                        "error_message", "created_at", "webhook_delivery"}  # the last: our extra
+    assert set(job) == {
+        "job_id",
+        "status",
+        "operations",
+        "result_urls",
+        "archive_url",
+        "metadata",
+        "error_message",
+        "created_at",
+        "webhook_delivery",
+    }  # the last: our extra
     assert job["status"] == "COMPLETED" and job["error_message"] is None
     assert job["operations"] == ["jpg", "webp", "metadata"]
     assert set(job["result_urls"]) == {"jpg", "webp"}
@@ -100,18 +124,31 @@ def test_process_poll_download_archive(keyed_server):
     "kwargs, code, detail",
     [
         (dict(ctype="image/gif"), 400, f"Unsupported file type: image/gif. Accepted: {ACCEPTED}"),
-        (dict(ctype="image/jpeg"), 400,
-         "File content does not match its declared type: declared image/jpeg, but the file is image/png"),
-        (dict(data=b"<html><body>not a photo</body></html>", name="x.png"), 400,
-         "File content does not match its declared type: declared image/png, but the file is a web page (HTML)"),
+        (
+            dict(ctype="image/jpeg"),
+            400,
+            "File content does not match its declared type: declared image/jpeg, but the file is image/png",
+        ),
+        (
+            dict(data=b"<html><body>not a photo</body></html>", name="x.png"),
+            400,
+            "File content does not match its declared type: declared image/png, but the file is a web page (HTML)",
+        ),
         (dict(ops='["sepia"]'), 422, "Invalid operations: 'sepia' is not a valid OperationType"),
         (dict(ops='["tiff"]'), 422, "Invalid operations: 'tiff' is not a valid OperationType"),
         (dict(ops="not json"), 422, None),
         (dict(ops="[]"), 422, "At least one operation is required"),
         (dict(ops='["png"]'), 422, "Cannot convert png to png - source and target formats are the same"),
-        (dict(ops='["png"]', name="shot.PNG"), 422, "Cannot convert png to png - source and target formats are the same"),
-        (dict(params='{"png":{"quality":5}}', ops='["jpg","png"]', name="a.webp", ctype="image/png"), 422,
-         "operation_params['png'].quality is only supported for jpg/webp"),
+        (
+            dict(ops='["png"]', name="shot.PNG"),
+            422,
+            "Cannot convert png to png - source and target formats are the same",
+        ),
+        (
+            dict(params='{"png":{"quality":5}}', ops='["jpg","png"]', name="a.webp", ctype="image/png"),
+            422,
+            "operation_params['png'].quality is only supported for jpg/webp",
+        ),
         (dict(params='{"jpg":{"quality":500}}'), 422, "operation_params['jpg'].quality must be 1..100"),
         (dict(params="[1]"), 422, "operation_params must be a JSON object"),
         (dict(webhook="ftp://example.com/hook"), 422, "webhook_url must be a valid http(s) URL"),
@@ -143,8 +180,12 @@ def test_jobs_404_and_non_uuid_422(keyed_server):
 
 def test_api_key_wrong_and_missing_get_401(keyed_server):
     for headers in ({}, {"X-API-Key": "wrong"}):
-        r = httpx.post(f"{keyed_server.url}/api/process", data={"operations": '["jpg"]'},
-                       files={"file": ("a.png", png_bytes(), "image/png")}, headers=headers)
+        r = httpx.post(
+            f"{keyed_server.url}/api/process",
+            data={"operations": '["jpg"]'},
+            files={"file": ("a.png", png_bytes(), "image/png")},
+            headers=headers,
+        )
         assert r.status_code == 401 and r.json() == {"detail": "Invalid API key"}
         r = httpx.get(f"{keyed_server.url}/api/jobs/{uuid.uuid4()}", headers=headers)
         assert r.status_code == 401
@@ -199,7 +240,9 @@ def test_signed_urls_tamper_and_expiry_get_403(keyed_server):
     expired = signer.sign(keyed_server.url, job_id, "jpg")
     r = httpx.get(expired)
     assert r.status_code == 403 and r.json() == {"detail": "This download link is invalid or has expired"}
-    fresh = UrlSigner((keyed_server.data_dir / SECRET_FILE).read_bytes(), ttl_s=60).sign(keyed_server.url, job_id, "jpg")
+    fresh = UrlSigner((keyed_server.data_dir / SECRET_FILE).read_bytes(), ttl_s=60).sign(
+        keyed_server.url, job_id, "jpg"
+    )
     assert httpx.get(fresh).status_code == 200
 
 
@@ -246,7 +289,9 @@ def test_webhook_called_once_or_marks_webhook_failed(keyed_server, tmp_path):
         httpd.server_close()
         t.join(5)
     assert len(calls) == 1
-    assert calls[0]["job_id"] == job_id and calls[0]["status"] == "COMPLETED" and set(calls[0]["result_urls"]) == {"jpg"}
+    assert (
+        calls[0]["job_id"] == job_id and calls[0]["status"] == "COMPLETED" and set(calls[0]["result_urls"]) == {"jpg"}
+    )
     assert wait_done(keyed_server, job_id)["status"] == "COMPLETED"
     # a webhook nobody answers: the results exist, the status says the webhook failed
     dead_port = httpd.server_port

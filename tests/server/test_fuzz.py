@@ -35,10 +35,31 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(serve_factory, tmp_pa
     server = serve_factory(api_key=API_KEY)
     exe = str(SCHEMATHESIS) if SCHEMATHESIS.exists() else shutil.which("schemathesis")
     proc = subprocess.run(
-        [exe, "run", f"{server.url}/openapi.json", "-H", f"X-API-Key: {API_KEY}", "-c", CHECKS,
-         "-n", "10", "--phases", "coverage,fuzzing", "--max-time", "45", "--request-timeout", "10",
-         "--seed", "20261203", "--generation-database", "none"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        [
+            exe,
+            "run",
+            f"{server.url}/openapi.json",
+            "-H",
+            f"X-API-Key: {API_KEY}",
+            "-c",
+            CHECKS,
+            "-n",
+            "10",
+            "--phases",
+            "coverage,fuzzing",
+            "--max-time",
+            "45",
+            "--request-timeout",
+            "10",
+            "--seed",
+            "20261203",
+            "--generation-database",
+            "none",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     summary = proc.stdout[-3000:]
     assert proc.returncode == 0, summary
@@ -50,11 +71,21 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(serve_factory, tmp_pa
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=12)
     | st.sampled_from([op.value for op in API_OPERATIONS] + ["resize", "quality", "width", "height", "tiff"]),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(
-        st.sampled_from([op.value for op in API_OPERATIONS] + ["resize", "quality", "width", "height", "x"])
-        | st.text(max_size=6), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.sampled_from([op.value for op in API_OPERATIONS] + ["resize", "quality", "width", "height", "x"])
+            | st.text(max_size=6),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=25,
 )
 
@@ -89,9 +120,9 @@ def test_any_text_is_a_422_or_a_valid_job(ops, params):
 
 
 @settings(max_examples=200, deadline=None, database=None)
-@given(depth=st.integers(min_value=1, max_value=200_000), opener=st.sampled_from(["[", "{\"a\":", "[{\"jpg\":"]))
+@given(depth=st.integers(min_value=1, max_value=200_000), opener=st.sampled_from(["[", '{"a":', '[{"jpg":']))
 def test_nesting_of_any_depth_never_raises_anything_else(depth, opener):
-    closer = {"[": "]", "{\"a\":": "}", "[{\"jpg\":": "}]"}[opener]
+    closer = {"[": "]", '{"a":': "}", '[{"jpg":': "}]"}[opener]
     text = opener * depth + "1" + closer * depth
     _check('["jpg"]', text, "a.png")
     _check(text, None, "a.png")

@@ -38,8 +38,9 @@ def test_result_urls_come_from_the_public_url_never_the_host_header(serve_factor
         job = wait_done(server, job_id)
         for headers in ({}, {"Host": "other.invalid"}):
             view = httpx.get(f"{server.url}/api/jobs/{job_id}", headers={**KEY, **headers}, timeout=10).json()
-            assert view["result_urls"] and all(u.startswith(f"{public}/api/files/{job_id}/")
-                                               for u in view["result_urls"].values()), view
+            assert view["result_urls"] and all(
+                u.startswith(f"{public}/api/files/{job_id}/") for u in view["result_urls"].values()
+            ), view
         assert job["status"].startswith("COMPLETED")
     assert receiver.wait_for(1, timeout=20)
     body = json.loads(receiver.requests[0].body)
@@ -71,8 +72,13 @@ def test_deeply_nested_fields_are_422(keyed_server, field):
     for depth, why in ((DEEP, "is too large"), (1000, "nested too deeply")):  # size is checked first, then depth
         deep = "[" * depth + "]" * depth
         form = {"operations": deep} if field == "operations" else {"operations": '["jpg"]', "operation_params": deep}
-        r = httpx.post(f"{keyed_server.url}/api/process", data=form,
-                       files={"file": ("p.png", png_bytes(), "image/png")}, headers=KEY, timeout=30)
+        r = httpx.post(
+            f"{keyed_server.url}/api/process",
+            data=form,
+            files={"file": ("p.png", png_bytes(), "image/png")},
+            headers=KEY,
+            timeout=30,
+        )
         assert r.status_code == 422 and why in r.json()["detail"] and field in r.json()["detail"], r.text
     assert httpx.get(f"{keyed_server.url}/api/livez", timeout=5).status_code == 200
 
@@ -84,9 +90,25 @@ def test_cli_params_go_through_the_same_guard(tmp_path):
         validate_request(["jpg"], '{"a":' * 5000 + "1" + "}" * 5000, None)
     src = tmp_path / "a.png"
     src.write_bytes(png_bytes())
-    proc = subprocess.run([sys.executable, "-m", "pixtools_desktop", "process", str(src), "--ops", "jpg",
-                           "--params", '{"jpg":' * 2000 + "1" + "}" * 2000, "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pixtools_desktop",
+            "process",
+            str(src),
+            "--ops",
+            "jpg",
+            "--params",
+            '{"jpg":' * 2000 + "1" + "}" * 2000,
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert proc.returncode == 2 and "nested too deeply" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -107,8 +129,14 @@ def test_idempotency_key_length_and_conflicting_body(keyed_server):
 def _serve_cmd(*args: str, home: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
     env["PIXTOOLS_HOME"] = str(home)
-    return subprocess.Popen([sys.executable, "-m", "pixtools_desktop", "serve", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pixtools_desktop", "serve", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_port_in_use_exits_1_with_our_sentence(tmp_path):
@@ -173,11 +201,21 @@ def test_archive_leftovers_of_a_kill_are_swept_at_start(serve_factory, tmp_path)
     folder.mkdir(parents=True)
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(16 * 1024 * 1024))
-    writer = subprocess.Popen([sys.executable, "-c", (
-        "import sys; from pathlib import Path; from pixtools_desktop.core.outputs import write_bundle\n"
-        "members = [(f'a{i}.bin', Path(sys.argv[2])) for i in range(16)]\n"
-        "write_bundle(Path(sys.argv[1]) / 'bundle.zip', members, tag='killed')"),
-        str(folder), str(big)], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; from pathlib import Path; from pixtools_desktop.core.outputs import write_bundle\n"
+                "members = [(f'a{i}.bin', Path(sys.argv[2])) for i in range(16)]\n"
+                "write_bundle(Path(sys.argv[1]) / 'bundle.zip', members, tag='killed')"
+            ),
+            str(folder),
+            str(big),
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         deadline = time.monotonic() + 60
         while not list(folder.glob(".pixtools-tmp-*")):

@@ -38,10 +38,14 @@ def s3_env(home: Path, endpoint: str, bucket: str = BUCKET) -> dict[str, str]:
     """The desktop's own S3 settings as env, credentials through boto3's AWS_* chain only."""
     return {
         **FAST_RETRY_ENV,
-        "PIXTOOLS_S3_ENABLED": "1", "PIXTOOLS_S3_ENDPOINT_URL": endpoint, "PIXTOOLS_S3_BUCKET": bucket,
+        "PIXTOOLS_S3_ENABLED": "1",
+        "PIXTOOLS_S3_ENDPOINT_URL": endpoint,
+        "PIXTOOLS_S3_BUCKET": bucket,
         "PIXTOOLS_S3_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "AWS_CONFIG_FILE": str(home / "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-creds"),
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_CONFIG_FILE": str(home / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-creds"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
 
@@ -81,16 +85,23 @@ def assert_presigned(url: str, seaweed: Seaweed, key: str) -> dict:
 
 
 def test_results_in_s3_layout_presigned_and_named(s3_server, seaweed, receiver):
-    r = post(s3_server, name="Holiday Pic.png", ops='["jpg","webp","metadata"]',
-             params='{"jpg":{"quality":70,"resize":{"width":32}}}', webhook=receiver.url)
+    r = post(
+        s3_server,
+        name="Holiday Pic.png",
+        ops='["jpg","webp","metadata"]',
+        params='{"jpg":{"quality":70,"resize":{"width":32}}}',
+        webhook=receiver.url,
+    )
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
     job, seen = poll_until_final(s3_server, job_id, archive=True)
     assert job["status"] == "COMPLETED" and job["error_message"] is None, job
     assert job["metadata"] == {}  # upstream's shape: a PNG without EXIF has no keys
 
-    keys = sorted(o["Key"] for o in seaweed.client().list_objects_v2(Bucket=BUCKET, Prefix=f"processed/{job_id}/")
-                  .get("Contents", []))
+    keys = sorted(
+        o["Key"]
+        for o in seaweed.client().list_objects_v2(Bucket=BUCKET, Prefix=f"processed/{job_id}/").get("Contents", [])
+    )
     assert len(keys) == 2 and all(re.fullmatch(rf"processed/{job_id}/(jpg|webp)_[0-9a-f]{{8}}\.\1", k) for k in keys)
     by_op = {k.rsplit("/", 1)[1].split("_")[0]: k for k in keys}
     seaweed.client().head_object(Bucket=BUCKET, Key=f"archives/{job_id}/bundle.zip")
@@ -108,8 +119,10 @@ def test_results_in_s3_layout_presigned_and_named(s3_server, seaweed, receiver):
     a = httpx.get(job["archive_url"], timeout=10)
     assert a.status_code == 200
     assert a.headers["content-disposition"] == 'attachment; filename="pixtools_bundle_Holiday Pic.zip"'
-    assert sorted(zipfile.ZipFile(io.BytesIO(a.content)).namelist()) == ["pixtools_jpg_Holiday Pic.jpg",
-                                                                        "pixtools_webp_Holiday Pic.webp"]
+    assert sorted(zipfile.ZipFile(io.BytesIO(a.content)).namelist()) == [
+        "pixtools_jpg_Holiday Pic.jpg",
+        "pixtools_webp_Holiday Pic.webp",
+    ]
 
     time.sleep(1.1)  # SigV4 dates have one-second resolution
     again = httpx.get(f"{s3_server.url}/api/jobs/{job_id}", headers=KEY, timeout=10).json()
@@ -121,8 +134,10 @@ def test_results_in_s3_layout_presigned_and_named(s3_server, seaweed, receiver):
     body = json.loads(receiver.requests[0].body)
     assert set(body) == {"job_id", "status", "result_urls"} and body["status"] == "COMPLETED"
     assert set(body["result_urls"]) == {"jpg", "webp"}
-    assert httpx.get(body["result_urls"]["webp"], timeout=10).content == \
-        httpx.get(again["result_urls"]["webp"], timeout=10).content
+    assert (
+        httpx.get(body["result_urls"]["webp"], timeout=10).content
+        == httpx.get(again["result_urls"]["webp"], timeout=10).content
+    )
 
     health = httpx.get(f"{s3_server.url}/api/health", timeout=10)
     assert health.status_code == 200 and health.json()["dependencies"]["s3"] == "ok"
@@ -135,8 +150,13 @@ def test_remote_backend_downloads_from_s3(s3_server, tmp_path):
     src = make_png(tmp_path / "beach.png", size=(90, 60))
     out = tmp_path / "out"
     with JobStore(tmp_path / "jobs.sqlite3") as store:
-        [job] = run_jobs(store, fast_settings(download_archive=True), s3_server.url,
-                         [new_job(src, ["avif", "jpg", "metadata"], out)], api_key=API_KEY)
+        [job] = run_jobs(
+            store,
+            fast_settings(download_archive=True),
+            s3_server.url,
+            [new_job(src, ["avif", "jpg", "metadata"], out)],
+            api_key=API_KEY,
+        )
     assert job.status == JobStatus.COMPLETED, job.error_message
     by_op = {o.op: Path(o.path) for o in job.outputs}
     assert set(by_op) == {"avif", "jpg", "bundle"}
@@ -172,8 +192,11 @@ def _upload_attempts(server: ServeProcess) -> int:
 def test_uploads_resume_after_a_server_restart(serve_factory, seaweed, receiver, tmp_path):
     """S3 down, server stopped mid-retry; S3 back, server restarted: the job completes, the webhook goes once."""
     port = free_port()
-    env = {**s3_env(tmp_path, f"http://127.0.0.1:{port}"),
-           "PIXTOOLS_SERVE_UPLOAD_RETRY_BASE_S": "2", "PIXTOOLS_SERVE_UPLOAD_ATTEMPTS": "6"}
+    env = {
+        **s3_env(tmp_path, f"http://127.0.0.1:{port}"),
+        "PIXTOOLS_SERVE_UPLOAD_RETRY_BASE_S": "2",
+        "PIXTOOLS_SERVE_UPLOAD_ATTEMPTS": "6",
+    }
     server = serve_factory(api_key=API_KEY, env=env)
     job_id = post(server, name="night.png", ops='["webp"]', webhook=receiver.url).json()["job_id"]
     deadline = time.monotonic() + 30
@@ -210,13 +233,20 @@ def test_retention_sweep_deletes_the_s3_objects(seaweed, tmp_path, monkeypatch):
         monkeypatch.setenv(k, v)
     s3.clear_client_cache()
     settings = Settings(s3_enabled=True, s3_endpoint_url=seaweed.endpoint, s3_bucket=BUCKET, s3_region="us-east-1")
-    svc = ServeService(ServerConfig(data_dir=tmp_path / "srv", db_path=tmp_path / "srv" / "s.sqlite3", workers=1),
-                       settings)
+    svc = ServeService(
+        ServerConfig(data_dir=tmp_path / "srv", db_path=tmp_path / "srv" / "s.sqlite3", workers=1), settings
+    )
     svc.start()
     try:
-        job_id = svc.create_job(upload=io.BytesIO(make_png(tmp_path / "a.png").read_bytes()), ext="png",
-                                original_name="a.png", request=OperationRequest((OperationType("jpg"),), {}),
-                                webhook_url="", idempotency_key=None, request_id=None)
+        job_id = svc.create_job(
+            upload=io.BytesIO(make_png(tmp_path / "a.png").read_bytes()),
+            ext="png",
+            original_name="a.png",
+            request=OperationRequest((OperationType("jpg"),), {}),
+            webhook_url="",
+            idempotency_key=None,
+            request_id=None,
+        )
         deadline = time.monotonic() + 30
         while not (svc.job_view(job_id, "http://x") or {}).get("archive_url"):
             assert time.monotonic() < deadline, svc.job_view(job_id, "http://x")

@@ -28,8 +28,11 @@ HOOK_TOKEN = "Tok-99XyZ-secret"
 
 
 def _secret_files(home: Path) -> list[Path]:
-    found = [p for p in home.rglob("*") if p.is_file()
-             and (".log" in p.name or "sqlite" in p.name or p.suffix in (".db", ".json"))]
+    found = [
+        p
+        for p in home.rglob("*")
+        if p.is_file() and (".log" in p.name or "sqlite" in p.name or p.suffix in (".db", ".json"))
+    ]
     assert any("sqlite" in p.name for p in found) and any(".log" in p.name for p in found), found
     return found
 
@@ -61,9 +64,27 @@ def test_no_secret_in_any_log_or_database(serve_factory, seaweed, receiver, tmp_
     src = make_png(tmp_path / "pic.png")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXTOOLS_")}
     env.update(PIXTOOLS_HOME=str(client_home), PIXTOOLS_API_KEY=API_KEY, PIXTOOLS_POLL_INTERVAL="0.05")
-    proc = subprocess.run([sys.executable, "-m", "pixtools_desktop", "-v", "process", str(src), "--ops", "jpg,webp",
-                           "--backend", s3.url, "--out", str(tmp_path / "out")], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pixtools_desktop",
+            "-v",
+            "process",
+            str(src),
+            "--ops",
+            "jpg,webp",
+            "--backend",
+            s3.url,
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr
     secrets.add(API_KEY)
     s3.stop()

@@ -12,8 +12,9 @@ from pixtools_desktop.server.config import is_loopback
 def _serve(*args, env_extra=None):
     env = {k: v for k, v in os.environ.items() if k != "PIXTOOLS_API_KEY"}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "pixtools_desktop", "serve", *args], capture_output=True,
-                          text=True, timeout=60, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "pixtools_desktop", "serve", *args], capture_output=True, text=True, timeout=60, env=env
+    )
 
 
 def test_non_loopback_without_key_is_refused():

@@ -38,8 +38,12 @@ def test_fails_twice_then_delivered_with_upstream_body(keyed_server, receiver):
         assert set(body) == {"job_id", "status", "result_urls"}  # upstream's shape, nothing added
         assert body["job_id"] == job_id and body["status"] == "COMPLETED"
         assert set(body["result_urls"]) == {"jpg", "webp"}
-    assert all(r.path == "/hooks/pixtools" and r.headers["Content-Type"] == "application/json"
-               and "X-PixTools-Signature" not in r.headers for r in receiver.requests)
+    assert all(
+        r.path == "/hooks/pixtools"
+        and r.headers["Content-Type"] == "application/json"
+        and "X-PixTools-Signature" not in r.headers
+        for r in receiver.requests
+    )
     job = wait_done(keyed_server, job_id)
     assert job["status"] == "COMPLETED" and job["error_message"] is None
     d = httpx.get(bodies[-1]["result_urls"]["webp"], timeout=10)

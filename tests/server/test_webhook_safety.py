@@ -18,18 +18,45 @@ from tests.server.test_contract import KEY, post, wait_done
 STRICT = WebhookPolicy(allow_private=False, own_port=8000)
 
 REFUSED = [
-    "http://127.0.0.1/hook", "http://localhost:9000/x", "http://127.8.9.10/", "http://169.254.169.254/latest/meta-data/",
-    "http://10.0.0.1/", "http://172.16.5.4/", "http://192.168.1.5/", "http://100.64.0.1/", "http://0.0.0.0/",
-    "http://[::1]/", "http://[::]/", "http://[fd00:ec2::254]/", "http://[fe80::1]/", "http://[::ffff:127.0.0.1]/",
-    "http://[::ffff:169.254.169.254]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:7f00:1::]/",
-    "http://224.0.0.1/", "http://[ff02::1]/", "http://240.0.0.1/", "http://255.255.255.255/",
-    "http://2130706433/", "http://0x7f000001/", "http://017700000001/", "http://0177.0.0.1/", "http://127.1/",
+    "http://127.0.0.1/hook",
+    "http://localhost:9000/x",
+    "http://127.8.9.10/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.1/",
+    "http://172.16.5.4/",
+    "http://192.168.1.5/",
+    "http://100.64.0.1/",
+    "http://0.0.0.0/",
+    "http://[::1]/",
+    "http://[::]/",
+    "http://[fd00:ec2::254]/",
+    "http://[fe80::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://[64:ff9b::a9fe:a9fe]/",
+    "http://[2002:7f00:1::]/",
+    "http://224.0.0.1/",
+    "http://[ff02::1]/",
+    "http://240.0.0.1/",
+    "http://255.255.255.255/",
+    "http://2130706433/",
+    "http://0x7f000001/",
+    "http://017700000001/",
+    "http://0177.0.0.1/",
+    "http://127.1/",
     "http://0x7f.0.0.1/",
 ]
 MALFORMED = [
-    "http://example.com:99999/", "http://example.com:0/", "http://exa mple.com/", "http://example.com/a b",
-    "http://example.com/\r\nX-Injected: 1", "http://example.com/%0d%0a\n", "ftp://example.com/", "http:///nohost",
-    "http://example.com:abc/", "http://\texample.com/",
+    "http://example.com:99999/",
+    "http://example.com:0/",
+    "http://exa mple.com/",
+    "http://example.com/a b",
+    "http://example.com/\r\nX-Injected: 1",
+    "http://example.com/%0d%0a\n",
+    "ftp://example.com/",
+    "http:///nohost",
+    "http://example.com:abc/",
+    "http://\texample.com/",
 ]
 
 
@@ -66,8 +93,12 @@ def test_guard_pins_the_resolved_address_and_keeps_the_name_for_host():
 
 def test_serve_refuses_a_loopback_webhook_for_real(serve_factory, receiver):
     server = serve_factory(api_key=API_KEY, env={"PIXTOOLS_SERVE_ALLOW_PRIVATE_WEBHOOKS": "0"})
-    for url in (receiver.url, receiver.url.replace("127.0.0.1", "localhost"),
-                receiver.url.replace("127.0.0.1", "2130706433"), f"{server.url}/api/process"):
+    for url in (
+        receiver.url,
+        receiver.url.replace("127.0.0.1", "localhost"),
+        receiver.url.replace("127.0.0.1", "2130706433"),
+        f"{server.url}/api/process",
+    ):
         r = post(server, webhook=url)
         assert r.status_code == 422 and "webhook_url" in r.json()["detail"], (url, r.text)
     time.sleep(0.5)

@@ -130,9 +130,11 @@ class Driver(QObject):
         self.shoot("main_1024", w, cells=True)
         scroll = w.left_scroll
         self.shots["main_1024"]["left_panel"] = {
-            "panel_width": w.ops_panel.width(), "viewport_width": scroll.viewport().width(),
+            "panel_width": w.ops_panel.width(),
+            "viewport_width": scroll.viewport().width(),
             "bar_visible": scroll.verticalScrollBar().isVisible(),
-            "window_width": w.frameGeometry().width(), "min_width": w.minimumSizeHint().width(),
+            "window_width": w.frameGeometry().width(),
+            "min_width": w.minimumSizeHint().width(),
             "table_hscroll": w.table.horizontalScrollBar().isVisible(),
             "folded": w.header.folded(),
         }
@@ -185,8 +187,7 @@ class Driver(QObject):
         compare.reject()
         yield None, 0.2
 
-    def shoot(self, name: str, top: QWidget, *, cells: bool = False, regions: bool = True,
-              extra=None) -> None:
+    def shoot(self, name: str, top: QWidget, *, cells: bool = False, regions: bool = True, extra=None) -> None:
         top.raise_()
         QApplication.processEvents()
         frame = top.frameGeometry()

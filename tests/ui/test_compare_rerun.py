@@ -43,8 +43,14 @@ def test_rerun_from_compare_replaces_the_job_and_writes_the_output_again(make_wi
     assert out.exists()
 
     w.table.selectRow(0)
-    qtbot.waitUntil(lambda: w.results.job is not None and w.results.compare_btn is not None
-                    and w.results.compare_btn.isVisibleTo(w.results), timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            w.results.job is not None
+            and w.results.compare_btn is not None
+            and w.results.compare_btn.isVisibleTo(w.results)
+        ),
+        timeout=10000,
+    )
     qtbot.mouseClick(w.results.compare_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(d.isVisible() for d in w.findChildren(CompareDialog)), timeout=10000)
     [dlg] = [d for d in w.findChildren(CompareDialog) if d.isVisible()]

@@ -39,7 +39,9 @@ def _finished_denoise_job(store, photo, out, info):
     from pixtools_desktop.core.store import NewJob
 
     req = validate_request(["denoise"], {"denoise": {"model": "ffdnet"}}, photo.name)
-    [job] = store.add_jobs([NewJob(str(photo), ["denoise"], req.params, OutputOptions(output_dir=str(out.parent)), "b", 1)])
+    [job] = store.add_jobs(
+        [NewJob(str(photo), ["denoise"], req.params, OutputOptions(output_dir=str(out.parent)), "b", 1)]
+    )
     claimed = store.claim_next("model")
     assert claimed.id == job.id
     rec = OutputRecord(op="denoise", path=str(out), size=out.stat().st_size, mime="image/png", info=info)
@@ -60,9 +62,16 @@ def test_estimate_shown_and_rerun_replaces_the_job(qtbot, tmp_path):
     Image.open(src).crop((0, 0, 128, 96)).save(photo)
     out = tmp_path / "photo_denoise.png"
     Image.open(photo).save(out)
-    info = {"model": "ffdnet", "kept": True, "sigma_used": 1.2, "sigma_source": "auto", "strength": 0.0,
-            "noise_map": "global", "estimate": {"sigma": 1.2, "block": 64, "map_min": 0.8, "map_max": 1.9},
-            "note": "already clean - kept"}
+    info = {
+        "model": "ffdnet",
+        "kept": True,
+        "sigma_used": 1.2,
+        "sigma_source": "auto",
+        "strength": 0.0,
+        "noise_map": "global",
+        "estimate": {"sigma": 1.2, "block": 64, "map_min": 0.8, "map_max": 1.9},
+        "note": "already clean - kept",
+    }
     store = JobStore(tmp_path / "jobs.db")
     try:
         job = _finished_denoise_job(store, photo, out, info)

@@ -41,7 +41,9 @@ def test_estimating_until_there_is_a_basis_then_from_megapixels():
     assert len(known) >= 7  # a basis within the first job
     for e, t in known:
         assert abs(e - t) / t < 0.15, (e, t)  # within 15 % of the truth, never 15 min for 7 min of work
-    assert all(b <= a for a, b in zip([e for e, _ in known], [e for e, _ in known][1:], strict=False))  # it never climbs
+    assert all(
+        b <= a for a, b in zip([e for e, _ in known], [e for e, _ in known][1:], strict=False)
+    )  # it never climbs
     clock.t += 3.5
     rate = run.job_finished(ids[0], "COMPLETED", "a.png", None)
     assert rate is not None and abs(rate - 70.0) / 70 < 0.1  # 35 s per 0.5 MP, model loading excluded

@@ -16,8 +16,13 @@ APP = "from pixtools_desktop.ui.app import run_app; run_app([])"
 
 
 def _first_paint_line(home: Path) -> str:
-    env = {**os.environ, "PIXTOOLS_HOME": str(home), "QT_QPA_PLATFORM": "offscreen", "PIXTOOLS_BENCH_FIRST_PAINT": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PIXTOOLS_HOME": str(home),
+        "QT_QPA_PLATFORM": "offscreen",
+        "PIXTOOLS_BENCH_FIRST_PAINT": "1",
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     out = subprocess.run([sys.executable, "-c", APP], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("first-paint")), None)
     assert line is not None, f"the window never painted: {out.stdout}{out.stderr[-2000:]}"

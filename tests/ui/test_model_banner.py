@@ -62,7 +62,9 @@ def test_banner_downloads_the_model_and_failed_denoise_jobs_run_again(make_windo
     qtbot.mouseClick(banner.download_btn, qtbot_button())
     qtbot.waitUntil(lambda: not banner.isVisibleTo(w), timeout=20000)
     installed = find_weights(w.settings)
-    assert installed is not None and sha256_of(installed) == sha256_of(require_testdata("weights", "GD_Color_Blind.mat"))
+    assert installed is not None and sha256_of(installed) == sha256_of(
+        require_testdata("weights", "GD_Color_Blind.mat")
+    )
     qtbot.waitUntil(lambda: w.store.get(job.id).status == JobStatus.COMPLETED, timeout=60000)
     wait_idle(qtbot, w)
 

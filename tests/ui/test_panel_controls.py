@@ -45,7 +45,10 @@ def test_denoise_model_sigma_and_noise_map_reach_the_queued_job(make_window, qtb
     qtbot.waitUntil(lambda: w.model.rowCount() == 1, timeout=10000)
     job = w.store.get(w.model.job_id(0))
     assert {k: job.params["denoise"][k] for k in ("model", "sigma", "noise_map")} == {
-        "model": "ffdnet", "sigma": 30.0, "noise_map": "local"}
+        "model": "ffdnet",
+        "sigma": 30.0,
+        "noise_map": "local",
+    }
 
     # Back to the preset: every control returns to its values (auto, DnCNN, no noise map sent).
     _select(panel, "Denoise")

@@ -81,10 +81,22 @@ def test_theme_fills_every_token_and_meets_aa_contrast():
         css = theme.stylesheet(name)
         assert "@" not in css.replace("@palette", ""), f"unfilled token in {name}"
         p = theme.palette(name)
-        for fg, bg in (("text", "bg"), ("text", "surface"), ("text", "alt"), ("muted", "bg"), ("muted", "surface"),
-                       ("accent_text", "accent"), ("danger_text", "danger"), ("select_text", "select"),
-                       ("bg", "ink"), ("text", "fail_row"), ("fail_text", "fail_row"), ("text", "track"),
-                       ("status_text", "status_bg"), ("disabled_text", "disabled_bg")):
+        for fg, bg in (
+            ("text", "bg"),
+            ("text", "surface"),
+            ("text", "alt"),
+            ("muted", "bg"),
+            ("muted", "surface"),
+            ("accent_text", "accent"),
+            ("danger_text", "danger"),
+            ("select_text", "select"),
+            ("bg", "ink"),
+            ("text", "fail_row"),
+            ("fail_text", "fail_row"),
+            ("text", "track"),
+            ("status_text", "status_bg"),
+            ("disabled_text", "disabled_bg"),
+        ):
             assert theme.contrast_ratio(p[fg], p[bg]) >= 4.5, (name, fg, bg)
         for fill in ("lime", "cyan", "pink", "warn", "accent"):  # dark ink on every bright fill, both themes
             assert theme.contrast_ratio("#111111", p[fill]) >= 4.5, (name, fill)
@@ -92,9 +104,19 @@ def test_theme_fills_every_token_and_meets_aa_contrast():
         # Arrows and check marks are real images, present in resources/.
         urls = re.findall(r'url\("([^"]+)"\)', css)
         assert urls and all(Path(u).is_file() for u in urls), urls
-        for rule in ("QComboBox::down-arrow", "QSpinBox::up-arrow", "QLineEdit:disabled", "QPushButton:disabled",
-                     "QCheckBox::indicator:disabled", "QMessageBox", "QFileDialog", "QMenu", "QToolTip",
-                     "QComboBox QAbstractItemView", "QStatusBar"):
+        for rule in (
+            "QComboBox::down-arrow",
+            "QSpinBox::up-arrow",
+            "QLineEdit:disabled",
+            "QPushButton:disabled",
+            "QCheckBox::indicator:disabled",
+            "QMessageBox",
+            "QFileDialog",
+            "QMenu",
+            "QToolTip",
+            "QComboBox QAbstractItemView",
+            "QStatusBar",
+        ):
             assert rule in css, rule
         # The catch-all transparent rule comes before the opaque top-level ones (X11 draws transparent black).
         assert css.index("QWidget { background: transparent; }") < css.index("QMainWindow, QDialog, QMessageBox")
@@ -174,7 +196,12 @@ def test_settings_dialog_one_processing_page_saves_what_was_chosen(make_window, 
         qtbot.waitUntil(lambda: not [d for d in w.findChildren(SettingsDialog) if d.isVisible()])
         s = load_settings()  # what was saved, read back from settings.json
         assert (s.naming_template, s.theme, s.denoise_device, s.denoise_threads, s.notifications) == (
-            "{stem}_{op}_{n}.{ext}", "dark", "cpu", 3, False)
+            "{stem}_{op}_{n}.{ext}",
+            "dark",
+            "cpu",
+            3,
+            False,
+        )
         assert (s.backend, s.backend_url) == ("remote", url)
         assert w.ops_panel.naming.text() == "{stem}_{op}_{n}.{ext}"
         # Switching back to this computer on the same page is saved too (nothing else overrides it).
@@ -216,11 +243,11 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
     small = tmp_path / "noisy.png"
     with Image.open(src) as im:
         im.crop((0, 0, 160, 120)).save(small)
-    from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
     import threading
 
     from pixtools_desktop.core.runner import LocalRunner
     from pixtools_desktop.core.settings import load_settings
+    from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
 
     threads = []
 
@@ -251,6 +278,11 @@ def test_denoise_runs_on_the_model_thread(make_window, qtbot, tmp_path, monkeypa
     assert threading.main_thread() not in threads
     assert len(set(progress)) >= 3
     w.table.selectRow(0)
-    qtbot.waitUntil(lambda: w.results.job is not None and w.results.compare_btn is not None
-                    and w.results.compare_btn.isVisibleTo(w.results))
+    qtbot.waitUntil(
+        lambda: (
+            w.results.job is not None
+            and w.results.compare_btn is not None
+            and w.results.compare_btn.isVisibleTo(w.results)
+        )
+    )
     assert w.results.denoise_pair() == (job.input_path, str(out))

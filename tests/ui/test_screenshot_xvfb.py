@@ -81,12 +81,17 @@ def xserver(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail(msg)
         pytest.skip(msg)
-    n = next((i for i in DISPLAYS if not Path(f"/tmp/.X{i}-lock").exists()
-              and not Path(f"/tmp/.X11-unix/X{i}").exists()), None)
+    n = next(
+        (i for i in DISPLAYS if not Path(f"/tmp/.X{i}-lock").exists() and not Path(f"/tmp/.X11-unix/X{i}").exists()),
+        None,
+    )
     if n is None:
         pytest.skip(f"no free X display in :{DISPLAYS.start}-{DISPLAYS.stop - 1}")
-    xvfb = subprocess.Popen([exe, f":{n}", "-screen", "0", "1680x1050x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    xvfb = subprocess.Popen(
+        [exe, f":{n}", "-screen", "0", "1680x1050x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     procs = [xvfb]
     try:
         deadline = time.monotonic() + 10
@@ -95,8 +100,14 @@ def xserver(tmp_path_factory):
                 pytest.fail(f"Xvfb :{n} did not start: {xvfb.stderr.read().decode(errors='replace')[-500:]}")
             time.sleep(0.05)
         home = tmp_path_factory.mktemp("openbox")
-        procs.append(subprocess.Popen([wm, "--sm-disable"], env={**os.environ, "DISPLAY": f":{n}", "HOME": str(home)},
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [wm, "--sm-disable"],
+                env={**os.environ, "DISPLAY": f":{n}", "HOME": str(home)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         time.sleep(0.5)
         yield f":{n}"
     finally:
@@ -129,8 +140,14 @@ def shots(xserver, tmp_path_factory):
         out = root / "shots"
         env = {**os.environ, "DISPLAY": xserver, "QT_QPA_PLATFORM": "xcb", "PIXTOOLS_HOME": str(root / "home")}
         env.pop("PIXTOOLS_WORKERS", None)
-        proc = subprocess.run([sys.executable, "-m", "tests.ui.screens_app", str(photos), str(out), theme],
-                              cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.ui.screens_app", str(photos), str(out), theme],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
         assert "platform=xcb" in proc.stdout
         done[theme] = (out, json.loads((out / "shots.json").read_text()))

@@ -13,8 +13,13 @@ from tests.ui.conftest import choose, wait_idle
 
 
 def test_window_uploads_results_and_announces_them(make_window, qtbot, photos, tmp_path, seaweed, receiver, aws_env):
-    settings = Settings(s3_enabled=True, s3_endpoint_url=seaweed.endpoint, s3_region="us-east-1", s3_bucket=BUCKET,
-                        webhook_url=receiver.url)
+    settings = Settings(
+        s3_enabled=True,
+        s3_endpoint_url=seaweed.endpoint,
+        s3_region="us-east-1",
+        s3_bucket=BUCKET,
+        webhook_url=receiver.url,
+    )
     save_settings(settings)
     for extra in list(Path(photos).glob("*.png"))[2:]:
         extra.unlink()

@@ -74,7 +74,7 @@ def test_watch_folder_queues_finished_copies_once_and_survives_a_restart(make_wi
     arriving.write_bytes(data[: len(data) // 2])  # still being copied
     assert w.watcher.scan() == []
     with open(arriving, "ab") as fh:
-        fh.write(data[len(data) // 2:])
+        fh.write(data[len(data) // 2 :])
     assert w.watcher.scan() == []  # it grew since the last look: not yet
     assert w.watcher.scan() == [str(arriving)]  # held still: taken, once
     assert w.watcher.scan() == []
@@ -163,8 +163,11 @@ def test_result_card_dimensions_metadata_and_open_without_a_launcher(make_window
     assert "openstreetmap.org/?mlat=51.500729&mlon=-0.127750" in w.results.map_label.text()
     from PySide6.QtWidgets import QLabel, QPushButton
 
-    sizes = [lbl.text() for lbl in w.results.outputs_box.findChildren(QLabel)
-             if lbl.accessibleName() == "Size and dimensions"]
+    sizes = [
+        lbl.text()
+        for lbl in w.results.outputs_box.findChildren(QLabel)
+        if lbl.accessibleName() == "Size and dimensions"
+    ]
     assert sizes and "→" in sizes[0]  # before → after (— where the engine did not record it)
     w.results.open_url = lambda url: False  # a system with no program for the file
     opener = next(b for b in w.results.outputs_box.findChildren(QPushButton) if b.text() == "Open")

@@ -25,12 +25,14 @@ def _drop(window, paths: list[Path]) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     target = window.table.viewport()
     pos = target.mapTo(window, QPoint(target.width() // 2, target.height() // 2))
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted(), "the window must accept file drags anywhere"
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(drop)
     assert drop.isAccepted()
 
@@ -123,8 +125,9 @@ def test_cancel_retry_and_a_bad_file(make_window, qtbot, photos):
     assert "broken.png" in w.model.data(w.model.index(row, 1), Qt.ItemDataRole.ToolTipRole)
     assert w.model.data(w.model.index(row, 0), Qt.ItemDataRole.BackgroundRole) is not None
     w.table.selectRow(0)
-    w.table.selectionModel().select(w.model.index(1, 0), w.table.selectionModel().SelectionFlag.Select
-                                    | w.table.selectionModel().SelectionFlag.Rows)
+    w.table.selectionModel().select(
+        w.model.index(1, 0), w.table.selectionModel().SelectionFlag.Select | w.table.selectionModel().SelectionFlag.Rows
+    )
     cancelled = w.selected_ids()
     assert len(cancelled) == 2
     w.cancel_selected()
@@ -241,8 +244,16 @@ def test_single_instance_hands_files_to_the_running_window(make_window, qtbot, p
     f = next(photos.glob("*.png"))
     env = {"PIXTOOLS_HOME": str(pixtools_home), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pixtools_desktop.ui.app import run_app; sys.exit(run_app(sys.argv[1:]))",
-         str(f)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pixtools_desktop.ui.app import run_app; sys.exit(run_app(sys.argv[1:]))",
+            str(f),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)

@@ -192,9 +192,7 @@ def _looks_truncated(exc: BaseException, head_fmt: str | None, tail: bytes) -> b
     return False
 
 
-def open_image(
-    fp: BinaryIO, filename: str = "", *, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> ImageFile.ImageFile:
+def open_image(fp: BinaryIO, filename: str = "", *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageFile.ImageFile:
     """Identify `fp` (lazily: no pixels decoded) and enforce `max_pixels`.
 
     Raises ImageDecodeError / UnsupportedImageError with a readable message.
@@ -281,9 +279,7 @@ def _cmyk_to_rgb(im: Image.Image, icc: bytes | None, notes: list[str]) -> Image.
     return im.convert("RGB")
 
 
-def _normalise_mode(
-    im: Image.Image, icc: bytes | None, notes: list[str]
-) -> tuple[Image.Image, bytes | None]:
+def _normalise_mode(im: Image.Image, icc: bytes | None, notes: list[str]) -> tuple[Image.Image, bytes | None]:
     """Bring any Pillow mode to one of NORMAL_MODES; returns (image, icc)."""
     mode = im.mode
     if mode in ("L", "RGB") and "transparency" in im.info:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pixtools_desktop.core.store.job_store import JobStore
@@ -25,7 +26,7 @@ class JobRowsMixin:
     """Mixed into JobStore (needs its ``transaction`` and ``query``)."""
 
     @contextmanager
-    def _write(self: "JobStore", conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+    def _write(self: JobStore, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
         if conn is not None:
             yield conn
         else:
@@ -33,27 +34,29 @@ class JobRowsMixin:
                 yield own
 
     # ------------------------------------------------------------ reads
-    def queue_rows(self: "JobStore", ids: list[str] | None = None) -> list[sqlite3.Row]:
+    def queue_rows(self: JobStore, ids: list[str] | None = None) -> list[sqlite3.Row]:
         """The window's queue columns: every job in queue order, or the given ids (≤ 500 per call)."""
         if ids is None:
             return self.query(f"SELECT {_QUEUE_COLUMNS} FROM jobs ORDER BY created_at, seq")
         return self.query(f"SELECT {_QUEUE_COLUMNS} FROM jobs WHERE id IN ({','.join('?' * len(ids))})", ids)
 
-    def ids_with_prefix(self: "JobStore", prefix: str, *, limit: int = 6) -> list[str]:
+    def ids_with_prefix(self: JobStore, prefix: str, *, limit: int = 6) -> list[str]:
         """Job ids starting with ``prefix`` (literal: % and _ match themselves), oldest first."""
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self.query("SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at LIMIT ?",
-                          (pattern, limit))
+        rows = self.query(
+            "SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at LIMIT ?", (pattern, limit)
+        )
         return [r["id"] for r in rows]
 
-    def local_ids_held_by(self: "JobStore", claim_token: str) -> list[str]:
+    def local_ids_held_by(self: JobStore, claim_token: str) -> list[str]:
         """Local jobs PROCESSING under this claim (a process's own, to requeue on Ctrl+C)."""
-        rows = self.query("SELECT id FROM jobs WHERE status = 'PROCESSING' AND backend = 'local' AND claimed_by = ?",
-                          (claim_token,))
+        rows = self.query(
+            "SELECT id FROM jobs WHERE status = 'PROCESSING' AND backend = 'local' AND claimed_by = ?", (claim_token,)
+        )
         return [r["id"] for r in rows]
 
     def unfinished_on_backend(
-        self: "JobStore", backend: str, *, conn: sqlite3.Connection | None = None
+        self: JobStore, backend: str, *, conn: sqlite3.Connection | None = None
     ) -> list[tuple[str, str | None]]:
         """(id, remote_job_id) of this backend's PENDING/PROCESSING jobs."""
         sql = "SELECT id, remote_job_id FROM jobs WHERE backend = ? AND status IN ('PENDING','PROCESSING')"
@@ -61,7 +64,7 @@ class JobRowsMixin:
         return [(r["id"], r["remote_job_id"]) for r in rows]
 
     # ------------------------------------------------------------ writes
-    def mark_started(self: "JobStore", job_id: str) -> None:
+    def mark_started(self: JobStore, job_id: str) -> None:
         """PENDING -> PROCESSING without a claim (a remote upload starts); counts an attempt."""
         from pixtools_desktop.core.store.job_store import utcnow
 
@@ -73,14 +76,16 @@ class JobRowsMixin:
                 (ts, ts, job_id),
             )
 
-    def assign_backend(self: "JobStore", job_ids: list[str], backend: str) -> None:
+    def assign_backend(self: JobStore, job_ids: list[str], backend: str) -> None:
         """Hand not-yet-started jobs (never sent to a server) to ``backend``."""
         with self.transaction() as conn:
             for job_id in job_ids:
-                conn.execute("UPDATE jobs SET backend = ? WHERE id = ? AND status = 'PENDING' "
-                             "AND remote_job_id IS NULL", (backend, job_id))
+                conn.execute(
+                    "UPDATE jobs SET backend = ? WHERE id = ? AND status = 'PENDING' AND remote_job_id IS NULL",
+                    (backend, job_id),
+                )
 
-    def replace_warning(self: "JobStore", job_id: str, prefix: str, text: str | None) -> None:
+    def replace_warning(self: JobStore, job_id: str, prefix: str, text: str | None) -> None:
         """Replace the job's warning starting with ``prefix`` by ``text`` (None: remove it), atomically."""
         from pixtools_desktop.core.store.job_store import utcnow
 
@@ -91,13 +96,17 @@ class JobRowsMixin:
             warnings = [w for w in json.loads(row["warnings"] or "[]") if not w.startswith(prefix)]
             if text:
                 warnings.append(text)
-            conn.execute("UPDATE jobs SET warnings = ?, updated_at = ? WHERE id = ?",
-                         (json.dumps(warnings), utcnow(), job_id))
+            conn.execute(
+                "UPDATE jobs SET warnings = ?, updated_at = ? WHERE id = ?", (json.dumps(warnings), utcnow(), job_id)
+            )
 
-    def clear_webhook_failed(self: "JobStore", job_id: str, *, conn: sqlite3.Connection | None = None) -> None:
+    def clear_webhook_failed(self: JobStore, job_id: str, *, conn: sqlite3.Connection | None = None) -> None:
         """COMPLETED_WEBHOOK_FAILED -> COMPLETED once a late delivery succeeded."""
         from pixtools_desktop.core.store.job_store import utcnow
 
         with self._write(conn) as c:
-            c.execute("UPDATE jobs SET status = 'COMPLETED', updated_at = ? WHERE id = ? "
-                      "AND status = 'COMPLETED_WEBHOOK_FAILED'", (utcnow(), job_id))
+            c.execute(
+                "UPDATE jobs SET status = 'COMPLETED', updated_at = ? WHERE id = ? "
+                "AND status = 'COMPLETED_WEBHOOK_FAILED'",
+                (utcnow(), job_id),
+            )

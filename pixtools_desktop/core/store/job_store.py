@@ -18,11 +18,12 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from pixtools_desktop.core.jobs import FINAL_STATUSES, Job, JobStatus, OutputOptions, OutputRecord
 from pixtools_desktop.core.store import claims
@@ -31,7 +32,7 @@ from pixtools_desktop.core.store.migrations import migrate
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 # Claim identity lives in claims.py; these names stay importable for the cloud and remote modules.
@@ -97,9 +98,7 @@ class JobStore(JobRowsMixin):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
+        self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -116,7 +115,7 @@ class JobStore(JobRowsMixin):
                 self._closed = True
                 self._conn.close()
 
-    def __enter__(self) -> "JobStore":
+    def __enter__(self) -> JobStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -153,9 +152,20 @@ class JobStore(JobRowsMixin):
                     " status, request_id, backend, created_at, updated_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        job_id, nj.batch_id, nj.seq, nj.dedupe_key, nj.input_path, json.dumps(nj.operations),
-                        json.dumps(nj.params), json.dumps(nj.options.to_json()), lane, JobStatus.PENDING.value,
-                        nj.request_id, nj.backend, now, now,
+                        job_id,
+                        nj.batch_id,
+                        nj.seq,
+                        nj.dedupe_key,
+                        nj.input_path,
+                        json.dumps(nj.operations),
+                        json.dumps(nj.params),
+                        json.dumps(nj.options.to_json()),
+                        lane,
+                        JobStatus.PENDING.value,
+                        nj.request_id,
+                        nj.backend,
+                        now,
+                        now,
                     ),
                 )
         return self.get_many(ids)
@@ -217,9 +227,7 @@ class JobStore(JobRowsMixin):
         return counts
 
     def find_by_dedupe_key(self, key: str) -> Job | None:
-        rows = self.query(
-            f"SELECT {_COLUMNS} FROM jobs WHERE dedupe_key = ? ORDER BY created_at DESC LIMIT 1", (key,)
-        )
+        rows = self.query(f"SELECT {_COLUMNS} FROM jobs WHERE dedupe_key = ? ORDER BY created_at DESC LIMIT 1", (key,))
         return _row_to_job(rows[0]) if rows else None
 
     def has_unfinished(self, *, batch_id: str | None = None, lane: str | None = None) -> bool:
@@ -245,9 +253,7 @@ class JobStore(JobRowsMixin):
     def claim_next(self, lane: str, *, batch_id: str | None = None, now: float | None = None) -> Job | None:
         """Atomically move the oldest runnable PENDING job of a lane to PROCESSING."""
         now = time.time() if now is None else now
-        sub = (
-            "SELECT id FROM jobs WHERE status = 'PENDING' AND lane = ? AND backend = 'local' AND not_before <= ?"
-        )
+        sub = "SELECT id FROM jobs WHERE status = 'PENDING' AND lane = ? AND backend = 'local' AND not_before <= ?"
         args: list[Any] = [lane, now]
         if batch_id is not None:
             sub += " AND batch_id = ?"
@@ -294,8 +300,13 @@ class JobStore(JobRowsMixin):
                 "error_message = NULL, error_code = NULL, finished_at = ?, updated_at = ?, claimed_by = NULL "
                 "WHERE id = ? AND status = 'PROCESSING'",
                 (
-                    status.value, json.dumps([o.to_json() for o in outputs]),
-                    json.dumps(metadata) if metadata is not None else None, json.dumps(warnings), ts, ts, job_id,
+                    status.value,
+                    json.dumps([o.to_json() for o in outputs]),
+                    json.dumps(metadata) if metadata is not None else None,
+                    json.dumps(warnings),
+                    ts,
+                    ts,
+                    job_id,
                 ),
             )
         return cur.rowcount == 1
@@ -321,8 +332,15 @@ class JobStore(JobRowsMixin):
                 "finished_at = CASE WHEN ? = 'FAILED' THEN ? ELSE finished_at END, claimed_by = NULL, "
                 "warnings = COALESCE(?, warnings) WHERE id = ?",
                 (
-                    status.value, message, code, retry_at or 0, ts, status.value, ts,
-                    json.dumps(warnings) if warnings is not None else None, job_id,
+                    status.value,
+                    message,
+                    code,
+                    retry_at or 0,
+                    ts,
+                    status.value,
+                    ts,
+                    json.dumps(warnings) if warnings is not None else None,
+                    job_id,
                 ),
             )
         return status
@@ -331,8 +349,10 @@ class JobStore(JobRowsMixin):
         ts = utcnow()
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE jobs SET status = 'CANCELLED', error_code = 'cancelled', cancel_requested = 0, claimed_by = NULL, "
-                "finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('COMPLETED','FAILED','COMPLETED_WEBHOOK_FAILED')",
+                "UPDATE jobs SET status = 'CANCELLED', error_code = 'cancelled', cancel_requested = 0, "
+                "claimed_by = NULL, "
+                "finished_at = ?, updated_at = ? WHERE id = ? "
+                "AND status NOT IN ('COMPLETED','FAILED','COMPLETED_WEBHOOK_FAILED')",
                 (ts, ts, job_id),
             )
 
@@ -367,8 +387,16 @@ class JobStore(JobRowsMixin):
 
     def update_fields(self, job_id: str, **fields: Any) -> None:
         """Set raw columns (remote_job_id, metadata, …); JSON-encodes dicts and lists."""
-        allowed = {"remote_job_id", "metadata", "warnings", "outputs", "progress", "error_message", "error_code",
-                   "request_id"}
+        allowed = {
+            "remote_job_id",
+            "metadata",
+            "warnings",
+            "outputs",
+            "progress",
+            "error_message",
+            "error_code",
+            "request_id",
+        }
         bad = set(fields) - allowed
         if bad:
             raise ValueError(f"not updatable: {sorted(bad)}")
@@ -377,9 +405,7 @@ class JobStore(JobRowsMixin):
             sets.append(f"{k} = ?")
             args.append(json.dumps(v) if isinstance(v, (dict, list)) else v)
         with self.transaction() as conn:
-            conn.execute(
-                f"UPDATE jobs SET {', '.join(sets)}, updated_at = ? WHERE id = ?", [*args, utcnow(), job_id]
-            )
+            conn.execute(f"UPDATE jobs SET {', '.join(sets)}, updated_at = ? WHERE id = ?", [*args, utcnow(), job_id])
 
     # ------------------------------------------------------------ user actions
     def request_cancel(self, job_id: str) -> JobStatus | None:
@@ -458,8 +484,9 @@ class JobStore(JobRowsMixin):
 
     def recover_interrupted(self) -> list[str]:
         """Re-queue jobs left PROCESSING by a process that died (crash, kill -9, power cut)."""
-        return self.release_dead_claims("jobs", "status = 'PROCESSING' AND backend = 'local'",
-                                        "status = 'PENDING', progress = 0")
+        return self.release_dead_claims(
+            "jobs", "status = 'PROCESSING' AND backend = 'local'", "status = 'PENDING', progress = 0"
+        )
 
     def release_dead_claims(self, table: str, claimed_where: str, reset_set: str) -> list:
         """Rows of `table` matching `claimed_where` whose claiming process is dead get `reset_set`.

@@ -109,8 +109,7 @@ def test_decompression_bomb_png_is_refused_from_the_header(tmp_path, monkeypatch
     assert time.perf_counter() - started < 0.5
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 50_000  # KiB
     assert message == (
-        "The image is too large: 100000 x 100000 pixels (10,000 megapixels) "
-        "exceeds the limit of 250 megapixels."
+        "The image is too large: 100000 x 100000 pixels (10,000 megapixels) exceeds the limit of 250 megapixels."
     )
     assert DEFAULT_MAX_PIXELS == 250_000_000
 
@@ -192,9 +191,7 @@ def test_16bit_colour_png_is_read_as_8bit_with_a_warning(tmp_path):
     source = load_image(path)
     assert (source.image.mode, source.bit_depth) == ("RGB", 8)
     assert source.image.getpixel((0, 0)) == (255, 0, 128)
-    assert source.warnings == [
-        "16-bit colour was reduced to 8-bit (16-bit colour is only kept for greyscale images)."
-    ]
+    assert source.warnings == ["16-bit colour was reduced to 8-bit (16-bit colour is only kept for greyscale images)."]
 
 
 def test_palette_with_transparency_becomes_rgba(tmp_path):

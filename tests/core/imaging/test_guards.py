@@ -170,8 +170,13 @@ def test_denoised_tiff_is_compressed_and_keeps_exif(store, settings, exif_jpgs, 
     from pixtools_desktop.wiring import denoiser_factory as real_denoiser_factory
 
     src = exif_jpgs / "Canon_40D.jpg"  # 100 x 68, camera EXIF
-    store.add_jobs([NewJob(str(src), ["denoise"], {"denoise": {"format": "tiff"}},
-                           OutputOptions(output_dir=str(tmp_path)), "b", 1)])
+    store.add_jobs(
+        [
+            NewJob(
+                str(src), ["denoise"], {"denoise": {"format": "tiff"}}, OutputOptions(output_dir=str(tmp_path)), "b", 1
+            )
+        ]
+    )
     final = execute_job(store, store.claim_next("model"), settings, denoiser_factory=real_denoiser_factory)
     assert final.status == JobStatus.COMPLETED, final.error_message
     with Image.open(final.outputs[0].path) as im:
@@ -206,8 +211,18 @@ def test_heic_is_read_upright_with_its_exif(cbsd68, tmp_path, store, settings):
     assert np.abs(np.asarray(src.image, dtype=float) - reference).mean() < 6  # lossy, but the right way up
     meta = extract_metadata(src)
     assert (meta["camera_make"], meta["camera_model"]) == ("Apple", "iPhone 15")
-    store.add_jobs([NewJob(str(path), ["jpg", "metadata"], {"jpg": {"resize": {"width": 100}}},
-                           OutputOptions(output_dir=str(tmp_path / "o")), "b", 1)])
+    store.add_jobs(
+        [
+            NewJob(
+                str(path),
+                ["jpg", "metadata"],
+                {"jpg": {"resize": {"width": 100}}},
+                OutputOptions(output_dir=str(tmp_path / "o")),
+                "b",
+                1,
+            )
+        ]
+    )
     final = execute_job(store, store.claim_next("std"), settings)
     assert final.status == JobStatus.COMPLETED, final.error_message
     with Image.open(final.outputs[0].path) as im:

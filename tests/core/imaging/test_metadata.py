@@ -160,8 +160,15 @@ def test_garbage_values_become_none(tmp_path):
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [
-        (1 / 125, "1/125s"), (1 / 4000, "1/4000s"), (0.25, "1/4s"), (0.3, "0.3s"),
-        (0.5, "0.5s"), (1, "1s"), (2.5, "2.5s"), (30, "30s"), (0, None),
+        (1 / 125, "1/125s"),
+        (1 / 4000, "1/4000s"),
+        (0.25, "1/4s"),
+        (0.3, "0.3s"),
+        (0.5, "0.5s"),
+        (1, "1s"),
+        (2.5, "2.5s"),
+        (30, "30s"),
+        (0, None),
     ],
 )
 def test_exposure_rule(seconds, text):
