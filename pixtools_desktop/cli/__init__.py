@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Files given without a command ("Open with PixTools", drag onto the icon) open the window with them.
     parser = build_parser()
-    if argv and not argv[0].startswith("-") and argv[0] not in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
+    if argv and not argv[0].startswith("-") and argv[0] not in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr,operator]  # argparse keeps subparsers private
         return _launch_gui(argv)
     args = parser.parse_args(argv)
     setup_logging(console=args.verbose)

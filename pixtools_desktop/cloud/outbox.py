@@ -225,7 +225,8 @@ def process_one(store: JobStore, row: OutboxRow, cfg: SinkConfig, client: httpx.
             if cfg.payload_builder is not None:
                 payload = cfg.payload_builder(job, row.event)
             else:
-                urls, archive = ({}, None)
+                urls: dict[str, Any] = {}
+                archive = None
                 if _has_uploads(store, job.id):
                     urls, archive = links.result_urls(store, job.id, settings)
                 payload = webhooks.build_payload(job, row.event, urls, archive)

@@ -142,7 +142,10 @@ def _denoise(
     if run_params is None:  # a stand-in denoiser (tests): the plain protocol
         return denoiser.denoise_image(image, progress=progress, cancelled=ctx.cancelled), None
     api = getattr(job.options, "profile", "desktop") == "api"
-    return run_params(image, params, settings, api=api, progress=progress, cancelled=ctx.cancelled)
+    result: tuple[Any, dict[str, Any] | None] = run_params(
+        image, params, settings, api=api, progress=progress, cancelled=ctx.cancelled
+    )
+    return result
 
 
 def run_job(job: Job, ctx: EngineContext) -> JobResult:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pixtools_desktop.core.settings import Settings
 
@@ -44,7 +45,7 @@ def check_disk(settings: Settings) -> dict[str, str]:
     return {"disk": word}
 
 
-def health_report(settings: Settings, checks: Sequence[HealthCheck] = ()) -> dict:
+def health_report(settings: Settings, checks: Sequence[HealthCheck] = ()) -> dict[str, Any]:
     """The database and disk checks, then ``checks`` (the higher layers'), as one report."""
     deps: dict[str, str] = {}
     for check in (check_database, check_disk, *checks):

@@ -22,7 +22,7 @@ class _FirstPaint(QObject):
             self.done = True
             loaded = " ".join(f"{m}={m in sys.modules}" for m in ("boto3", "httpx"))
             print(f"first-paint {time.time():.6f} {loaded} torch={'torch' in sys.modules}", flush=True)
-            QTimer.singleShot(0, QApplication.instance().quit)
+            QTimer.singleShot(0, QApplication.quit)
         return False
 
 

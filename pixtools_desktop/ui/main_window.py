@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self._restore_window_state()
 
         self.queue.install_backend(backend)
-        self.queue.begin(resume=self.qsettings.value("queue/running", False, type=bool), window=self)
+        self.queue.begin(resume=bool(self.qsettings.value("queue/running", False, type=bool)), window=self)
         self.watcher = FolderWatcher(self.store, self.settings, self)
         self.watcher.arrived.connect(self.add_watched)
         self.watcher.apply_settings()
@@ -211,7 +211,9 @@ class MainWindow(QMainWindow):
         if failed:  # those failed for want of the model: give them another go
             self.queue.retry(failed)
 
-    def _action(self, text: str, slot, shortcut: str | QKeySequence | None = None, *, context=None) -> QAction:
+    def _action(
+        self, text: str, slot, shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None, *, context=None
+    ) -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
@@ -532,7 +534,9 @@ class MainWindow(QMainWindow):
         ):
             b[key].setEnabled(enabled)
             act.setEnabled(enabled)
-        self.header_sub.setText(f"New photos get: {self.ops_panel.summary()}")
+        self.header_sub.setText(  # type: ignore[attr-defined]  # set by window_chrome.build_header
+            f"New photos get: {self.ops_panel.summary()}"
+        )
         self._refresh_progress()
 
     @staticmethod

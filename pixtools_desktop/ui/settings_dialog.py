@@ -181,7 +181,7 @@ class SettingsDialog(QDialog):
         self.watch.apply(settings)
         for title, page in self.optional_pages:
             try:
-                page.apply(settings)
+                page.apply(settings)  # type: ignore[attr-defined]  # every optional page has apply()
             except ValidationError:
                 raise
             except Exception:  # noqa: BLE001

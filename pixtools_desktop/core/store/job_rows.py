@@ -13,11 +13,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pixtools_desktop.core.store.job_store import JobStore
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any
 
 _QUEUE_COLUMNS = "id, input_path, operations, status, progress, error_message"
 
@@ -25,8 +22,14 @@ _QUEUE_COLUMNS = "id, input_path, operations, status, progress, error_message"
 class JobRowsMixin:
     """Mixed into JobStore (needs its ``transaction`` and ``query``)."""
 
+    if TYPE_CHECKING:  # provided by JobStore
+
+        def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+        def query(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]: ...
+
     @contextmanager
-    def _write(self: JobStore, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+    def _write(self, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
         if conn is not None:
             yield conn
         else:
@@ -34,13 +37,13 @@ class JobRowsMixin:
                 yield own
 
     # ------------------------------------------------------------ reads
-    def queue_rows(self: JobStore, ids: list[str] | None = None) -> list[sqlite3.Row]:
+    def queue_rows(self, ids: list[str] | None = None) -> list[sqlite3.Row]:
         """The window's queue columns: every job in queue order, or the given ids (≤ 500 per call)."""
         if ids is None:
             return self.query(f"SELECT {_QUEUE_COLUMNS} FROM jobs ORDER BY created_at, seq")
         return self.query(f"SELECT {_QUEUE_COLUMNS} FROM jobs WHERE id IN ({','.join('?' * len(ids))})", ids)
 
-    def ids_with_prefix(self: JobStore, prefix: str, *, limit: int = 6) -> list[str]:
+    def ids_with_prefix(self, prefix: str, *, limit: int = 6) -> list[str]:
         """Job ids starting with ``prefix`` (literal: % and _ match themselves), oldest first."""
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.query(
@@ -48,7 +51,7 @@ class JobRowsMixin:
         )
         return [r["id"] for r in rows]
 
-    def local_ids_held_by(self: JobStore, claim_token: str) -> list[str]:
+    def local_ids_held_by(self, claim_token: str) -> list[str]:
         """Local jobs PROCESSING under this claim (a process's own, to requeue on Ctrl+C)."""
         rows = self.query(
             "SELECT id FROM jobs WHERE status = 'PROCESSING' AND backend = 'local' AND claimed_by = ?", (claim_token,)
@@ -56,7 +59,7 @@ class JobRowsMixin:
         return [r["id"] for r in rows]
 
     def unfinished_on_backend(
-        self: JobStore, backend: str, *, conn: sqlite3.Connection | None = None
+        self, backend: str, *, conn: sqlite3.Connection | None = None
     ) -> list[tuple[str, str | None]]:
         """(id, remote_job_id) of this backend's PENDING/PROCESSING jobs."""
         sql = "SELECT id, remote_job_id FROM jobs WHERE backend = ? AND status IN ('PENDING','PROCESSING')"
@@ -64,7 +67,7 @@ class JobRowsMixin:
         return [(r["id"], r["remote_job_id"]) for r in rows]
 
     # ------------------------------------------------------------ writes
-    def mark_started(self: JobStore, job_id: str) -> None:
+    def mark_started(self, job_id: str) -> None:
         """PENDING -> PROCESSING without a claim (a remote upload starts); counts an attempt."""
         from pixtools_desktop.core.store.job_store import utcnow
 
@@ -76,7 +79,7 @@ class JobRowsMixin:
                 (ts, ts, job_id),
             )
 
-    def assign_backend(self: JobStore, job_ids: list[str], backend: str) -> None:
+    def assign_backend(self, job_ids: list[str], backend: str) -> None:
         """Hand not-yet-started jobs (never sent to a server) to ``backend``."""
         with self.transaction() as conn:
             for job_id in job_ids:
@@ -85,7 +88,7 @@ class JobRowsMixin:
                     (backend, job_id),
                 )
 
-    def replace_warning(self: JobStore, job_id: str, prefix: str, text: str | None) -> None:
+    def replace_warning(self, job_id: str, prefix: str, text: str | None) -> None:
         """Replace the job's warning starting with ``prefix`` by ``text`` (None: remove it), atomically."""
         from pixtools_desktop.core.store.job_store import utcnow
 
@@ -100,7 +103,7 @@ class JobRowsMixin:
                 "UPDATE jobs SET warnings = ?, updated_at = ? WHERE id = ?", (json.dumps(warnings), utcnow(), job_id)
             )
 
-    def clear_webhook_failed(self: JobStore, job_id: str, *, conn: sqlite3.Connection | None = None) -> None:
+    def clear_webhook_failed(self, job_id: str, *, conn: sqlite3.Connection | None = None) -> None:
         """COMPLETED_WEBHOOK_FAILED -> COMPLETED once a late delivery succeeded."""
         from pixtools_desktop.core.store.job_store import utcnow
 

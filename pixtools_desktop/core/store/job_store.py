@@ -46,7 +46,7 @@ class NewJob:
 
     input_path: str
     operations: list[str]
-    params: dict[str, dict] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
     options: OutputOptions = field(default_factory=OutputOptions)
     batch_id: str | None = None
     seq: int = 0
@@ -94,7 +94,7 @@ def _row_to_job(row: sqlite3.Row) -> Job:
 class JobStore(JobRowsMixin):
     """Thread-safe access to the jobs database."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -133,7 +133,7 @@ class JobStore(JobRowsMixin):
                 raise
             self._conn.execute("COMMIT")
 
-    def query(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(sql, args).fetchall()
 
@@ -194,7 +194,8 @@ class JobStore(JobRowsMixin):
         offset: int = 0,
         newest_first: bool = False,
     ) -> list[Job]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if status is not None:
             where.append("status = ?")
             args.append(str(status))
@@ -289,7 +290,7 @@ class JobStore(JobRowsMixin):
         job_id: str,
         *,
         outputs: list[OutputRecord],
-        metadata: dict | None,
+        metadata: dict[str, Any] | None,
         warnings: list[str],
         status: JobStatus = JobStatus.COMPLETED,
     ) -> bool:
@@ -488,7 +489,7 @@ class JobStore(JobRowsMixin):
             "jobs", "status = 'PROCESSING' AND backend = 'local'", "status = 'PENDING', progress = 0"
         )
 
-    def release_dead_claims(self, table: str, claimed_where: str, reset_set: str) -> list:
+    def release_dead_claims(self, table: str, claimed_where: str, reset_set: str) -> list[Any]:
         """Rows of `table` matching `claimed_where` whose claiming process is dead get `reset_set`.
 
         One recovery rule for every claimed queue (jobs, uploads, webhook outbox):
@@ -525,7 +526,7 @@ class JobStore(JobRowsMixin):
                 "DELETE FROM jobs WHERE status IN ('COMPLETED','FAILED','CANCELLED','COMPLETED_WEBHOOK_FAILED')"
             ).rowcount
 
-    def known_output_paths(self, paths: Iterable[str | os.PathLike]) -> set[str]:
+    def known_output_paths(self, paths: Iterable[str | os.PathLike[str]]) -> set[str]:
         """Those of `paths` that some job wrote as an output (as given), so adding a folder
         or watching one never feeds the app its own results. One scan of the outputs column."""
         wanted = {os.path.abspath(os.fspath(p)): os.fspath(p) for p in paths}
