@@ -22,9 +22,9 @@ def _kodak(tmp_path, names):
 
 
 def test_rerun_after_disk_full_adopts_the_outputs_that_landed(small_disk, tmp_path, pixtools_home):
-    """A real 3.1 MB disk: the batch fills it midway; grow it, rerun the same command: no '(2)' files."""
+    """A real 1.6 MB disk: the batch fills it midway; grow it, rerun the same command: no '(2)' files."""
     inputs = _kodak(tmp_path, ["kodim01", "kodim02", "kodim03", "kodim04", "kodim05", "kodim06"])
-    disk = small_disk("3200k")
+    disk = small_disk("1600k")
     out = disk / "out"
     env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home), "PIXTOOLS_MAX_ATTEMPTS": "1"}
     cmd = [
@@ -91,7 +91,7 @@ def test_retry_failed_skips_failures_a_later_run_already_fixed(run_cli, tmp_path
 def test_retry_adopts_the_outputs_a_failed_job_already_wrote(run_cli, small_disk, tmp_path, pixtools_home):
     """retry-failed (not a rerun) after a full disk: the output that landed is reused, the missing one written."""
     inputs = _kodak(tmp_path, ["kodim01", "kodim02", "kodim03", "kodim04"])
-    disk = small_disk("2200k")
+    disk = small_disk("1100k")
     out = disk / "out"
     proc = run_cli(
         "process",

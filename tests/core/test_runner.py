@@ -69,7 +69,11 @@ def test_denoise_loads_the_model_lazily_on_the_model_thread_and_cancels_between_
         big = tmp_path / "big.png"
         with Image.open(_noisy(tmp_path)) as im:
             im.resize((960, 720)).save(big)  # 300 tiles of 48 px
-        [job] = runner.submit([NewJob(str(big), ["denoise"], options=OutputOptions(output_dir=str(tmp_path / "o2")))])
+        # DnCNN at a fixed sigma: an upscaled photo reads nearly clean, and "auto" would keep it untouched.
+        params = {"denoise": {"model": "dncnn", "sigma": 25}}
+        [job] = runner.submit(
+            [NewJob(str(big), ["denoise"], params=params, options=OutputOptions(output_dir=str(tmp_path / "o2")))]
+        )
         _wait(lambda: any(e == "progress" and j == job.id and p > 0.05 for e, j, p in events), timeout=120)
         runner.cancel(job.id)
         _wait(lambda: store.get(job.id).status.is_final, timeout=60)
