@@ -94,7 +94,6 @@ def requeue_held_jobs(store) -> int:
 def _bounded(fn: Callable[[], object], timeout: float) -> None:
     """Run fn on a daemon thread for at most `timeout` seconds (it may block on a busy thread or lock)."""
     t = threading.Thread(target=fn, name="pixtools-interrupt", daemon=True)
-    t._pixtools_allowed_leak = True  # type: ignore[attr-defined]
     t.start()
     t.join(timeout)
 
