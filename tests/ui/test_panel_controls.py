@@ -24,7 +24,7 @@ def test_denoise_model_sigma_and_noise_map_reach_the_queued_job(make_window, qtb
     d = panel.denoise
     _select(panel, "Denoise")
     # The shipped preset's values show as the controls' state, and the panel still counts as that preset.
-    assert (d.model.currentData(), d.sigma_auto.isChecked()) == ("dncnn", True)
+    assert (d.model.currentData(), d.sigma_auto.isChecked()) == ("auto", True)
     assert not d.sigma.isEnabled() and not d.noise_map.isEnabled()  # auto sigma; noise map is FFDNet's
     assert panel.current_request().params["denoise"]["sigma"] == "auto"
     assert panel._matches(panel.current_preset("x"), *panel.current_ops_params())
@@ -50,9 +50,9 @@ def test_denoise_model_sigma_and_noise_map_reach_the_queued_job(make_window, qtb
         "noise_map": "local",
     }
 
-    # Back to the preset: every control returns to its values (auto, DnCNN, no noise map sent).
+    # Back to the preset: every control returns to its values (auto sigma, auto model, no noise map sent).
     _select(panel, "Denoise")
-    assert d.sigma_auto.isChecked() and d.model.currentData() == "dncnn"
+    assert d.sigma_auto.isChecked() and d.model.currentData() == "auto"
     assert "noise_map" not in panel.current_request().params["denoise"]
 
 
@@ -95,7 +95,7 @@ def test_settings_dialog_saves_auto_start_and_default_model(make_window, qtbot):
     w.open_settings()
     [dlg] = [x for x in w.findChildren(SettingsDialog) if x.isVisible()]
     assert dlg.auto_start.text() == "Start new photos at once" and not dlg.auto_start.isChecked()
-    assert dlg.model.currentData() == "dncnn"
+    assert dlg.model.currentData() == "auto"
     dlg.auto_start.setChecked(True)
     dlg.model.setCurrentIndex(dlg.model.findData("ffdnet"))
     dlg.accept()
