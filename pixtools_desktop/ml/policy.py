@@ -142,8 +142,16 @@ def plan(request: DenoiseRequest, estimate: NoiseEstimate | None, ffdnet_availab
         model, why = choose_model(request, estimate, ffdnet_available)
         p = plan(replace(request, model=model), estimate)
         p.choice = why
-        if model == "dncnn" and request.auto and estimate is not None and estimate.chroma is not None:
-            p.strength *= TEXTURE_STRENGTH  # colour says clean: what the estimate read is likely texture
+        texture = (
+            estimate is not None
+            and estimate.chroma is not None
+            and estimate.chroma < CHROMA_NOISE
+            and estimate.sigma <= TEXTURE_MAX
+        )
+        if model == "dncnn" and request.auto and texture:
+            # Colour says clean: what the estimate read is likely texture. Not when DnCNN stands in for a
+            # missing FFDNet on a photo whose colour noise says it is noisy: that one gets full strength.
+            p.strength *= TEXTURE_STRENGTH
         return p
     if request.auto:
         if estimate is None:

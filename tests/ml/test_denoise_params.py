@@ -171,3 +171,19 @@ def test_plan_clean_rule_and_dncnn_ramp():
     assert plan(DenoiseRequest(model="dncnn", strength=0.5), est(30)).strength == pytest.approx(0.5)
     r = plan(DenoiseRequest(model="dncnn"), est(30)).report()
     assert r["estimate"]["sigma"] == 30.0 and r["sigma_used"] == 30.0 and r["kept"] is False
+
+
+def test_auto_without_ffdnet_gives_a_noisy_photo_full_dncnn_strength():
+    """DnCNN standing in for a missing FFDNet must not take the half strength meant for texture."""
+    import numpy as np
+
+    from pixtools_desktop.ml.noise_level import NoiseEstimate
+    from pixtools_desktop.ml.policy import TEXTURE_STRENGTH, plan, request_from_params
+
+    request = request_from_params({"model": "auto"})
+    noisy = NoiseEstimate(12.0, np.full((1, 1), 12.0, np.float32), 64, chroma=8.0)
+    textured = NoiseEstimate(6.0, np.full((1, 1), 6.0, np.float32), 64, chroma=0.5)
+    fallback = plan(request, noisy, ffdnet_available=False)
+    assert fallback.model == "dncnn" and fallback.strength == pytest.approx(1.0)
+    texture = plan(request, textured, ffdnet_available=True)
+    assert texture.model == "dncnn" and texture.strength <= TEXTURE_STRENGTH
