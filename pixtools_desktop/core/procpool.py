@@ -53,6 +53,10 @@ def _job_from_wire(d: dict[str, Any]) -> Job:
     return Job(**d)
 
 
+class _IntentNotRecorded(BaseException):
+    """The parent did not confirm an output's intent: the child must stop before writing."""
+
+
 def _child_main(conn: Connection, cancel_flag: Any) -> None:
     """Worker process: run jobs sent by the parent until told to stop."""
     import signal
@@ -82,7 +86,11 @@ def _child_main(conn: Connection, cancel_flag: Any) -> None:
 
         def save_outputs(outs: list[OutputRecord]) -> None:
             conn.send(("save_outputs", [o.to_json() for o in outs]))
-            conn.recv()  # ack: the intent is durable before the file is written
+            # Only an explicit ack means the intent is durable; anything else (a "stop",
+            # the next job) means the parent could not record it: write nothing.
+            reply = conn.recv()
+            if not (isinstance(reply, tuple) and reply[:1] == ("ack",)):
+                raise _IntentNotRecorded()
 
         ctx = EngineContext(
             settings=Settings(**settings_wire),
@@ -93,6 +101,8 @@ def _child_main(conn: Connection, cancel_flag: Any) -> None:
         try:
             with logs.log_context(request_id=request_id, job_id=job.id):
                 result = run_job(job, ctx)
+        except _IntentNotRecorded:
+            return  # the parent has given up on this worker; whatever came instead of the ack is void
         except JobCancelled:
             conn.send(("cancelled",))
         except JobError as exc:
@@ -156,7 +166,15 @@ class ProcessWorker:
                 if ctx.cancelled():
                     self._cancel.value = 1
             elif kind == "save_outputs":
-                ctx.save_outputs([OutputRecord(**o) for o in msg[1]])
+                try:
+                    ctx.save_outputs([OutputRecord(**o) for o in msg[1]])
+                except BaseException:
+                    # The child waits for this ack before it writes the file. Without a
+                    # durable record it must never write: stop it now, not by a later
+                    # message it would take for the ack (a rerun would then find an
+                    # unrecorded file and write "name (2).ext" beside it).
+                    self._kill()
+                    raise
                 self._conn.send(("ack",))
             elif kind == "done":
                 return JobResult(outputs=[OutputRecord(**o) for o in msg[1]], metadata=msg[2], warnings=msg[3])
@@ -183,6 +201,16 @@ class ProcessWorker:
             f"Processing this file crashed its worker (exit code {code}); the file is probably damaged "
             f"in a way the image library cannot handle. Other files are not affected."
         )
+
+    def _kill(self) -> None:
+        """End the child at once (it is blocked on the pipe, between two steps)."""
+        proc, conn = self._proc, self._conn
+        self._conn = self._proc = None
+        if proc is not None:
+            proc.kill()
+            proc.join(5.0)
+        if conn is not None:
+            conn.close()
 
     def close(self, timeout: float = 5.0) -> None:
         conn, proc = self._conn, self._proc

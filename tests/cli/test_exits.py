@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from PIL import Image
 
 from tests.cli.conftest import fill, job_rows
@@ -165,12 +164,6 @@ def test_full_job_database_disk_is_one_sentence_and_exit_2(small_disk, photo_dir
         assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known race, open: when the job database's disk fills while an output is being written, the rerun "
-    "sometimes writes 'imgNN_webp (2).webp' beside the landed file (seen once in a full CI-like run, not in "
-    "isolated runs); the intent row appears not to survive the full disk",
-)
 def test_job_database_disk_filling_mid_batch_stops_with_exit_2_and_resumes(small_disk, tmp_path):
     """The disk fills while a batch runs: one sentence, exit 2, and the same command finishes the batch later."""
     src = require_testdata("testsets", "CBSD68", "101085.png")

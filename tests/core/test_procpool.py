@@ -91,3 +91,43 @@ def test_cancel_reaches_the_worker(store, settings, tmp_path):
     assert final.status == JobStatus.CANCELLED
     assert not (tmp_path / "o" / "big_tiff.tiff").exists(), "no op runs after the cancel point"
     assert time.monotonic() - t0 < 30
+
+
+def test_an_intent_the_parent_cannot_record_means_no_file_is_written(store, settings, tmp_path):
+    """The job database's disk fills at the intent write: the worker must not write the output.
+
+    Before, the parent re-raised without answering; the child took the next message (the
+    pool's "stop") for the ack, wrote the file unrecorded, and a rerun wrote "name (2).ext".
+    """
+    import dataclasses
+    import sqlite3
+
+    from pixtools_desktop.core.engine import EngineContext
+
+    src, other = tmp_path / "p.png", tmp_path / "q.png"
+    Image.new("RGB", (64, 48), "red").save(src)
+    Image.new("RGB", (64, 48), "blue").save(other)
+    job = _claim(store, src, ["webp", "tiff"], tmp_path / "o")
+    calls = []
+
+    def full_disk(outs):
+        calls.append(outs)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    ctx = EngineContext(settings=settings, progress=lambda f: None, cancelled=lambda: False, save_outputs=full_disk)
+    pool = ProcessPool(1)
+    try:
+        try:
+            pool.run(job, ctx)
+        except sqlite3.OperationalError:
+            pass
+        else:
+            raise AssertionError("the failed store write must reach the caller")
+        # The same pool runs the next job as that job (its worker was replaced, not reused mid-job).
+        nxt = _claim(store, other, ["webp"], tmp_path / "o")
+        ok = pool.run(nxt, dataclasses.replace(ctx, save_outputs=lambda outs: None))
+    finally:
+        pool.close()
+    assert len(calls) == 1
+    assert [Path(o.path).name for o in ok.outputs] == ["q_webp.webp"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["q_webp.webp"], "no unrecorded file of p"
