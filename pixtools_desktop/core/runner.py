@@ -21,14 +21,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pixtools_desktop.core.backend import JobEvents, JobListener, remove_jobs, retry_jobs
-from pixtools_desktop.core.engine import DenoiserFactory, run_job
-from pixtools_desktop.core.executor import execute_job
 from pixtools_desktop.core.jobs import Job, JobStatus
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
 from pixtools_desktop.core.worker_loop import WorkerLoop
 
 if TYPE_CHECKING:
+    from pixtools_desktop.core.engine import DenoiserFactory
     from pixtools_desktop.core.procpool import ProcessPool
 
 log = logging.getLogger(__name__)
@@ -194,6 +193,11 @@ class LocalRunner:
         job = self._claim(lane)
         if job is None:
             return False
+        # The engine (numpy, Pillow) loads with the first job, not with the runner:
+        # the window builds its runner before its first paint.
+        from pixtools_desktop.core.engine import run_job
+        from pixtools_desktop.core.executor import execute_job
+
         factory = self.denoiser_factory if lane == "model" else None
         engine = self._procs.run if (lane == "std" and self._procs is not None) else run_job
         with self._busy_lock:

@@ -45,7 +45,7 @@ def run_app(files: list[str]) -> int:
 
     server = InstanceServer()
     server.listen()
-    win = MainWindow()
+    win = MainWindow(start_after_paint=True)  # the window paints before jobs, workers and numpy start
     server.filesReceived.connect(win.receive_files)
     _open_filter = _file_open_filter(app, win.receive_files)  # kept alive with the app
     win.show()

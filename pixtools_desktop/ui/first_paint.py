@@ -20,7 +20,7 @@ class _FirstPaint(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if not self.done and event.type() == QEvent.Type.Paint:
             self.done = True
-            loaded = " ".join(f"{m}={m in sys.modules}" for m in ("boto3", "httpx"))
+            loaded = " ".join(f"{m}={m in sys.modules}" for m in ("boto3", "httpx", "numpy"))
             print(f"first-paint {time.time():.6f} {loaded} torch={'torch' in sys.modules}", flush=True)
             QTimer.singleShot(0, QApplication.quit)
         return False

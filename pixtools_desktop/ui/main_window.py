@@ -57,7 +57,7 @@ BIG_FOLDER = 500
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings | None = None, *, backend=None) -> None:
+    def __init__(self, settings: Settings | None = None, *, backend=None, start_after_paint: bool = False) -> None:
         super().__init__()
         self.settings = settings or load_settings()
         self.setObjectName("mainWindow")
@@ -89,7 +89,11 @@ class MainWindow(QMainWindow):
         self._restore_window_state()
 
         self.queue.install_backend(backend)
-        self.queue.begin(resume=bool(self.qsettings.value("queue/running", False, type=bool)), window=self)
+        self.queue.begin(
+            resume=bool(self.qsettings.value("queue/running", False, type=bool)),
+            window=self,
+            start_after_paint=start_after_paint,
+        )
         self.watcher = FolderWatcher(self.store, self.settings, self)
         self.watcher.arrived.connect(self.add_watched)
         self.watcher.apply_settings()

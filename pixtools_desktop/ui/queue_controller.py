@@ -29,7 +29,6 @@ from PySide6.QtWidgets import QWidget
 from pixtools_desktop.core.backend import remove_jobs, retry_jobs
 from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.jobs import Job
-from pixtools_desktop.core.runner import LocalRunner
 from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, work_rates
 from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add, same_options
@@ -94,6 +93,7 @@ class QueueController(QObject):
         self._sink_backlog: list[Job] | None = []  # finished jobs held until the deferred sink start
         self._staged: list[str] = []  # added while not running: re-planned with the choice at Start
         self._start_after_restage = False
+        self._backend_started = False
         self._tasks: list = []
         self.bridge = BackendBridge(self)
         self.bridge.started.connect(self._on_started)
@@ -118,13 +118,18 @@ class QueueController(QObject):
             self.message.emit(self.backend_note, 10000)
 
     def _rate_prefix(self) -> str:
+        from pixtools_desktop.core.runner import LocalRunner  # loaded with the backend; kept off import time
+
         return "local" if isinstance(self.backend, LocalRunner) else "remote"
 
-    def begin(self, resume: bool, window: QWidget | None = None) -> None:
+    def begin(self, resume: bool, window: QWidget | None = None, *, start_after_paint: bool = False) -> None:
         """Start the backend; `resume`: the queue was running when the app last quit.
 
         The sinks start from the event loop, after `window`'s first paint when it is shown by
         then: the cloud layer imports boto3 and httpx (~2.7 s of a 3.3 s start under load).
+        With `start_after_paint` (the app, not tests) the backend's threads and worker
+        processes start then too: spawning them, and the engine's numpy and Pillow, cost
+        the first paint ~0.4 s on two cores.
         """
         pending = self.model.ids_with_status(*UNFINISHED)
         QTimer.singleShot(0, self, lambda: self._start_sinks_after_paint(window))
@@ -134,8 +139,18 @@ class QueueController(QObject):
             self._measure(pending)
         else:
             self.backend.pause()
-        self.backend.start()
+        if start_after_paint and window is not None:
+            after_first_paint(window, self._start_backend)
+            QTimer.singleShot(SINK_START_FALLBACK_MS, self, self._start_backend)  # a paint that never came
+        else:
+            self._start_backend()
         self.stateChanged.emit()
+
+    def _start_backend(self) -> None:
+        if self._shut_down or self._backend_started:
+            return
+        self._backend_started = True
+        self.backend.start()
 
     def _start_sinks_after_paint(self, window: QWidget | None) -> None:
         if window is None or not window.isVisible():
@@ -191,12 +206,13 @@ class QueueController(QObject):
         """Sinks restart with the new settings; the backend is swapped when local/remote changed."""
         self.stop_sinks()
         self.start_sinks()
-        is_remote = not isinstance(self.backend, LocalRunner)
+        is_remote = self._rate_prefix() == "remote"
         if (self.settings.backend == "remote") != is_remote:
             self.backend.stop()
             self.install_backend()
             if not self.running:
                 self.backend.pause()
+            self._backend_started = True  # a deferred first start must not start it twice
             self.backend.start()
             self.stateChanged.emit()
 

@@ -3,6 +3,7 @@ extracted metadata, links (S3), warnings/errors, and before/after for denoise.""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from pixtools_desktop.ui.queue_model import STATUS_TEXT
 THUMB = 64
 MAX_META_ITEMS = 400
 OUTPUTS_SHOWN = 3  # more outputs scroll
-OUTPUT_ROW_HEIGHT = 136  # thumbnail, name, size, buttons (fixed: rows are laid out after this is set)
+ZWSP = "\u200b"  # a break opportunity: long file names wrap after "_", "." or "-" instead of running off the card
 
 
 def human_size(n: int) -> str:
@@ -153,8 +154,7 @@ class ResultsPanel(QFrame):
         for row in rows:
             self.outputs_layout.addWidget(row)
         self.outputs_layout.addStretch(1)
-        # As tall as its outputs (up to three, then it scrolls): the metadata gets the rest.
-        self.outputs_scroll.setFixedHeight(min(max(len(rows), 1), OUTPUTS_SHOWN) * OUTPUT_ROW_HEIGHT + 8)
+        self._fit_outputs()
 
         links = result_links(job, self.store)
         if links:
@@ -195,15 +195,21 @@ class ResultsPanel(QFrame):
         else:
             thumb.setText(rec.op.upper())
         grid.addWidget(thumb, 0, 0, 2, 1, Qt.AlignmentFlag.AlignTop)
-        name = QLabel(f"<b>{rec.op.upper()}</b> · {Path(rec.path).name}")
+        breakable = html.escape(Path(rec.path).name)
+        for ch in "_.-":
+            breakable = breakable.replace(ch, ch + ZWSP)
+        name = QLabel(f"<b>{rec.op.upper()}</b> · {breakable}")
         name.setToolTip(rec.path)
         name.setWordWrap(True)
         grid.addWidget(name, 0, 1)
         note = " (kept existing file)" if rec.skipped else "" if exists else " (missing)"
         before, after = output_dimensions(self.job, rec)
-        size = QLabel(f"{human_size(rec.size)}{note}\n{size_text(before, after)} px")
+        # A narrow window wraps after the arrow, never inside "321 × 481 px".
+        dims = size_text(before, after).replace(" × ", "\u00a0×\u00a0") + "\u00a0px"
+        size = QLabel(f"{human_size(rec.size)}{note}\n{dims}")
         size.setObjectName("muted")
-        size.setToolTip(size.text())  # a narrow window cuts the dimensions line at the card's edge
+        size.setWordWrap(True)
+        size.setToolTip(size.text().replace("\u00a0", " "))
         size.setAccessibleName("Size and dimensions")
         grid.addWidget(size, 1, 1)
         buttons = QHBoxLayout()
@@ -227,6 +233,26 @@ class ResultsPanel(QFrame):
         grid.addLayout(buttons, 2, 0, 1, 2)
         grid.setColumnStretch(1, 1)
         return box
+
+    def _fit_outputs(self) -> None:
+        """As tall as its outputs at the card's current width (up to three, then it scrolls):
+        the metadata gets the rest. Measured, not fixed: a narrow card wraps names and sizes."""
+        width = max(120, self.outputs_scroll.viewport().width())
+        heights: list[int] = []
+        for i in range(self.outputs_layout.count()):
+            item = self.outputs_layout.itemAt(i)
+            row = item.widget() if item is not None else None
+            grid = row.layout() if row is not None else None
+            if row is None or grid is None or len(heights) == OUTPUTS_SHOWN:
+                continue
+            heights.append(grid.totalHeightForWidth(width) if grid.hasHeightForWidth() else row.sizeHint().height())
+        spacing = max(0, self.outputs_layout.spacing())
+        self.outputs_scroll.setFixedHeight(max(sum(heights) + spacing * max(0, len(heights) - 1), 40) + 8)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.job is not None:
+            self._fit_outputs()
 
     def denoise_pair(self) -> tuple[str, str] | None:
         if self.job is None:

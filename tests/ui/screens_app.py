@@ -100,6 +100,27 @@ def _view_regions(view):
     return get
 
 
+def _cut_labels(panel) -> list[str]:
+    """The result card's labels whose text does not fit them (wrapped height, or past the panel's edge)."""
+    from PySide6.QtWidgets import QLabel
+
+    cut = []
+    for lbl in panel.findChildren(QLabel):
+        if not lbl.isVisibleTo(panel) or not lbl.text():
+            continue
+        right = lbl.mapTo(panel, QPoint(lbl.width(), 0)).x()
+        needs = lbl.heightForWidth(lbl.width()) if lbl.wordWrap() else lbl.sizeHint().height()
+        too_wide = (lbl.minimumSizeHint() if lbl.wordWrap() else lbl.sizeHint()).width() > lbl.width()
+        shown = lbl.visibleRegion().boundingRect()  # what a scroll area's viewport leaves visible
+        hidden = shown.width() < lbl.width() or shown.height() < lbl.height()
+        if right > panel.width() or needs > lbl.height() or too_wide or hidden:
+            cut.append(
+                f"{lbl.text()!r} ({lbl.width()}x{lbl.height()}, needs {needs} high, right edge {right}, "
+                f"visible {shown.width()}x{shown.height()})"
+            )
+    return cut
+
+
 class Driver(QObject):
     def __init__(self, window, photos: Path, out: Path) -> None:
         super().__init__(window)
@@ -137,6 +158,7 @@ class Driver(QObject):
             "min_width": w.minimumSizeHint().width(),
             "table_hscroll": w.table.horizontalScrollBar().isVisible(),
             "folded": w.header.folded(),
+            "result_text_cut": _cut_labels(w.results),
         }
         w.header.menu.popup(w.header.more.mapToGlobal(QPoint(0, 40)))
         yield None, SETTLE_S

@@ -1,4 +1,5 @@
-"""The window paints before the heavy layers load: torch (model thread), boto3 and httpx (cloud sinks)."""
+"""The window paints before the heavy layers load: torch (model thread), boto3 and httpx (cloud sinks),
+numpy and Pillow (the engine, loaded when the runner starts after the first paint)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,25 @@ def _first_paint_line(home: Path) -> str:
     return line
 
 
-def test_first_paint_happens_before_torch_boto3_and_httpx_load(tmp_path):
-    """Fresh interpreter, default settings (no cloud configured): none of the three is imported at first paint."""
+def test_first_paint_happens_before_torch_boto3_httpx_and_numpy_load(tmp_path):
+    """Fresh interpreter, default settings (no cloud configured): none of the four is imported at first paint."""
     line = _first_paint_line(tmp_path)
     fields = dict(f.split("=", 1) for f in line.split()[2:])
-    assert fields == {"boto3": "False", "httpx": "False", "torch": "False"}, line
+    assert fields == {"boto3": "False", "httpx": "False", "numpy": "False", "torch": "False"}, line
+
+
+def test_the_app_starts_its_runner_after_the_first_paint(qtbot, tmp_path):
+    """`run_app`'s window (start_after_paint): no worker thread before the window paints, running right after."""
+    from pixtools_desktop.ui.main_window import MainWindow
+
+    win = MainWindow(Settings(output_dir=str(tmp_path / "out")), start_after_paint=True)
+    qtbot.addWidget(win)
+    try:
+        assert not win.backend._loop.running, "the runner waits for the first paint"
+        win.show()
+        qtbot.waitUntil(lambda: win.backend._loop.running, timeout=5000)
+    finally:
+        win.shutdown()
 
 
 @pytest.mark.parametrize("cloud", [{"webhook_url": "http://127.0.0.1:9/hook"}, {"s3_enabled": True}])

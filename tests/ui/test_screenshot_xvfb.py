@@ -192,6 +192,8 @@ def test_laptop_size_fits(shots, theme):
     assert info["panel_width"] <= info["viewport_width"], "the left panel's scroll bar covers its controls"
     assert not info["table_hscroll"], "the queue needs a horizontal scroll bar at 1024 px"
     assert info["folded"], "header actions should fold into the More menu at 1024 px"
+    cut = info["result_text_cut"]
+    assert not cut, "the result card cuts its text at 1024 px: " + "; ".join(cut)
 
 
 def test_refresh_docs_screenshots_on_request(shots):
