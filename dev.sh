@@ -93,7 +93,9 @@ case "$cmd" in
     export QT_QPA_PLATFORM=offscreen
     # Tests read the shared data (weights, photos) from PIXTOOLS_TESTDATA, default ../shared/data;
     # the session starts by saying what is missing and what that skips (tests/conftest.py).
-    exec "$VENV/bin/python" -m pytest "$@"
+    # One worker per core (PIXTOOLS_TEST_WORKERS to choose; 0 runs in this process); the packaging
+    # tests are one group (one PyInstaller build) that starts first (tests/conftest.py).
+    exec "$VENV/bin/python" -m pytest -n "${PIXTOOLS_TEST_WORKERS:-auto}" --dist loadgroup "$@"
     ;;
   lint)
     setup_test

@@ -69,6 +69,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     tr.write_sep("!", red=True)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that share the PyInstaller build (~4 min; marked `xdist_group("bundle")`, so
+    `./dev.sh test`'s `-n auto --dist loadgroup` keeps them on one worker) go first: the build
+    then overlaps the rest of the suite on the other workers."""
+    bundle = [i for i in items if i.get_closest_marker("xdist_group") is not None]
+    first = set(map(id, bundle))
+    items[:] = bundle + [i for i in items if id(i) not in first]
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and isinstance(report.longrepr, tuple) and "shared test data missing" in str(report.longrepr[2]):
         _skipped_for_data.append(report.nodeid)

@@ -13,18 +13,14 @@ the model in 50 ms batches.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QUrl, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, Slot
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QSystemTrayIcon,
@@ -33,14 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from pixtools_desktop.core import paths
-from pixtools_desktop.core.errors import ErrorCode, ValidationError
-from pixtools_desktop.core.inputs import IMAGE_EXTENSIONS, count_images
-from pixtools_desktop.core.ops import validate_request
+from pixtools_desktop.core.errors import ErrorCode
 from pixtools_desktop.core.settings import Settings, load_settings, save_settings
 from pixtools_desktop.core.store import JobStore
-from pixtools_desktop.ui import dialogs, layout, theme
-from pixtools_desktop.ui import presets as P
-from pixtools_desktop.ui.add_files import AddRequest, AddResult
+from pixtools_desktop.ui import layout, theme
+from pixtools_desktop.ui.add_files import AddRequest
 from pixtools_desktop.ui.ink import InkProgressBar
 from pixtools_desktop.ui.queue_controller import QueueController
 from pixtools_desktop.ui.queue_model import JobIdRole, QueueModel
@@ -49,14 +42,25 @@ from pixtools_desktop.ui.results_panel import ResultsPanel
 from pixtools_desktop.ui.run_tracker import RunSummary
 from pixtools_desktop.ui.thumbnails import ThumbnailLoader
 from pixtools_desktop.ui.watch_folder import FolderWatcher
-from pixtools_desktop.ui.window_chrome import BannerArea, build_header, build_summary_card
+from pixtools_desktop.ui.window_chrome import BannerArea, build_actions, build_header, build_summary_card
+from pixtools_desktop.ui.window_intake import IntakeMixin
 
 log = logging.getLogger(__name__)
 
-BIG_FOLDER = 500
 
+class MainWindow(IntakeMixin, QMainWindow):
+    # Set by window_chrome.build_actions.
+    act_add_files: QAction
+    act_add_folder: QAction
+    act_paste: QAction
+    act_toggle: QAction
+    act_remove: QAction
+    act_cancel: QAction
+    act_retry: QAction
+    act_settings: QAction
+    act_health: QAction
+    act_quit: QAction
 
-class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, *, backend=None, start_after_paint: bool = False) -> None:
         super().__init__()
         self.settings = settings or load_settings()
@@ -85,7 +89,7 @@ class MainWindow(QMainWindow):
 
         theme.apply_theme(QApplication.instance(), self.settings.theme)  # first: sizes depend on the style
         self._build_ui()
-        self._build_actions()
+        build_actions(self)
         self._restore_window_state()
 
         self.queue.install_backend(backend)
@@ -215,56 +219,6 @@ class MainWindow(QMainWindow):
         if failed:  # those failed for want of the model: give them another go
             self.queue.retry(failed)
 
-    def _action(
-        self, text: str, slot, shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None, *, context=None
-    ) -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        if context is not None:
-            act.setShortcutContext(context)
-        act.triggered.connect(slot)
-        return act
-
-    def _build_actions(self) -> None:
-        W = Qt.ShortcutContext
-        self.act_add_files = self._action("Add files…", self.choose_files, "Ctrl+O")
-        self.act_add_folder = self._action("Add folder…", self.choose_folder, "Ctrl+Shift+O")
-        self.act_paste = self._action("Paste", self.paste, QKeySequence.StandardKey.Paste)
-        self.act_toggle = self._action("Start/Pause", self.toggle_running, "Ctrl+Return")
-        self.act_remove = self._action(
-            "Remove", self.remove_selected, QKeySequence.StandardKey.Delete, context=W.WidgetShortcut
-        )
-        self.act_cancel = self._action("Cancel", self.cancel_selected, "Ctrl+.")
-        self.act_retry = self._action("Retry failed", self.retry_failed, "Ctrl+R")
-        self.table.selectionModel().selectionChanged.connect(self._refresh_controls)
-        self.act_settings = self._action("Settings…", self.open_settings, "Ctrl+,")
-        self.act_health = self._action("Health…", self.open_health, "Ctrl+Shift+H")
-        self.act_quit = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
-        for act in (
-            self.act_add_files,
-            self.act_add_folder,
-            self.act_paste,
-            self.act_toggle,
-            self.act_cancel,
-            self.act_retry,
-            self.act_settings,
-            self.act_health,
-            self.act_quit,
-        ):
-            self.addAction(act)
-        self.table.addAction(self.act_remove)
-        b = self.buttons
-        b["add_files"].clicked.connect(self.choose_files)
-        b["add_folder"].clicked.connect(self.choose_folder)
-        b["start"].clicked.connect(self.toggle_running)
-        b["cancel"].clicked.connect(self.cancel_selected)
-        b["remove"].clicked.connect(self.remove_selected)
-        b["retry"].clicked.connect(self.retry_failed)
-        b["clear"].clicked.connect(self.clear_finished)
-        b["settings"].clicked.connect(self.open_settings)
-        b["health"].clicked.connect(self.open_health)
-
     def _restore_window_state(self) -> None:
         geo = self.qsettings.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
@@ -272,131 +226,6 @@ class MainWindow(QMainWindow):
         split = self.qsettings.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)
-
-    # ------------------------------------------------------------ adding files
-    def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
-        if e.mimeData().hasUrls():
-            e.acceptProposedAction()
-
-    def dragMoveEvent(self, e) -> None:  # noqa: N802
-        if e.mimeData().hasUrls():
-            e.acceptProposedAction()
-
-    def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
-        files = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
-        if files:
-            e.acceptProposedAction()
-            self.add_paths(files)
-
-    def file_dialog(self, kind: str) -> QFileDialog:
-        """The styled (non-native) dialog behind Ctrl+O ("files") and Ctrl+Shift+O ("folder")."""
-        if kind == dialogs.FOLDER:
-            return dialogs.file_dialog(self, dialogs.FOLDER, "Add a folder of photos")
-        patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
-        return dialogs.file_dialog(self, dialogs.FILES, "Add photos", name_filter=f"Images ({patterns});;All files (*)")
-
-    @Slot()
-    def choose_files(self) -> None:
-        dlg = self.file_dialog(dialogs.FILES)
-        if dlg.exec() == QFileDialog.DialogCode.Accepted and dlg.selectedFiles():
-            self.add_paths(dlg.selectedFiles())
-        dlg.deleteLater()
-
-    @Slot()
-    def choose_folder(self) -> None:
-        dlg = self.file_dialog(dialogs.FOLDER)
-        if dlg.exec() == QFileDialog.DialogCode.Accepted and dlg.selectedFiles():
-            self.add_paths(dlg.selectedFiles()[:1])
-        dlg.deleteLater()
-
-    @Slot()
-    def paste(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        paths_: list[str] = []
-        if mime is not None and mime.hasUrls():
-            paths_ = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
-        elif mime is not None and mime.hasText():
-            for line in mime.text().splitlines():
-                line = line.strip()
-                if line.startswith("file://"):
-                    line = QUrl(line).toLocalFile()
-                if line and os.path.exists(line):
-                    paths_.append(line)
-        if paths_:
-            self.add_paths(paths_)
-        else:
-            self.statusBar().showMessage("Nothing to paste: copy image files or folders first.", 5000)
-
-    def big_folder_box(self, folder: str, count: int) -> QMessageBox:
-        return dialogs.message_box(
-            self,
-            QMessageBox.Icon.Question,
-            "Add a big folder?",
-            f"{Path(folder).name} holds {count:,} photos (sub-folders included). Add them all to the queue?",
-            buttons=QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        )
-
-    def confirm_big_folder(self, folder: str, count: int) -> bool:
-        """Ask before adding a big folder (tests replace this method)."""
-        box = self.big_folder_box(folder, count)
-        answer = box.exec()
-        box.deleteLater()
-        return answer == QMessageBox.StandardButton.Yes
-
-    def add_paths(self, raw_paths: list[str]) -> bool:
-        """Turn dropped/pasted/chosen paths into jobs with the current choice (off the GUI thread)."""
-        try:
-            request = self.ops_panel.current_request()
-            options = self.ops_panel.current_options()
-        except ValidationError as exc:
-            self.show_problem(exc.detail)
-            return False
-        kept = []
-        for p in raw_paths:
-            if os.path.isdir(p):
-                n = count_images(Path(p))
-                if n > BIG_FOLDER and not self.confirm_big_folder(p, n):
-                    continue
-            kept.append(p)
-        if not kept:
-            return False
-        self.statusBar().showMessage(f"Adding {len(kept)} item(s)…")
-        self.queue.add(AddRequest(kept, request, options, replace_ids=[], subfolder=self.settings.output_subfolder))
-        return True
-
-    @Slot(object)
-    def _on_added(self, result: AddResult) -> None:
-        if self._closed:
-            return
-        self.skipped = result.skipped + result.rejected
-        msg = f"Added {len(result.jobs):,} photo(s)"
-        if result.adopted:
-            msg += f" · {len(result.adopted):,} already waiting"
-        if result.already_done:
-            msg += f" · {len(result.already_done):,} already done earlier with the same settings"
-        if not self.running and result.jobs and not self.settings.auto_start:
-            msg += " · press Start (Ctrl+Return) to run"
-        self.statusBar().showMessage(msg, 15000)
-        n_skip = len(self.skipped)
-        self.skipped_btn.setText(f"{n_skip:,} skipped — show")
-        self.skipped_btn.setVisible(bool(n_skip))
-
-    @Slot(list)
-    def add_watched(self, files: list) -> None:
-        """Photos that landed in the watch folder, queued with the watch preset (or the current choice)."""
-        preset = P.find_preset(self.settings, self.settings.watch_preset) if self.settings.watch_preset else None
-        try:
-            request = (
-                validate_request(preset.operations, preset.params, None)
-                if preset is not None
-                else self.ops_panel.current_request()
-            )
-            options = self.ops_panel.current_options()
-        except ValidationError as exc:
-            self.show_problem(f"Watch folder: {exc.detail}")
-            return
-        self.statusBar().showMessage(f"Watch folder: {len(files):,} new photo(s)", 8000)
-        self.queue.add(AddRequest([str(f) for f in files], request, options, subfolder=self.settings.output_subfolder))
 
     @Slot()
     def clear_finished(self) -> None:
@@ -412,29 +241,6 @@ class MainWindow(QMainWindow):
             self.results.show_job(None)
         self.statusBar().showMessage(f"Cleared {len(ids):,} finished job(s); their files stay where they are.", 6000)
         self._refresh_controls()
-
-    @Slot(list)
-    def receive_files(self, files: list) -> None:
-        """Files handed over by a second launch (single instance)."""
-        if files:
-            self.add_paths([str(f) for f in files])
-        self.showNormal()
-        self.raise_()
-        self.activateWindow()
-
-    @Slot()
-    def show_skipped(self) -> None:
-        text = "\n".join(f"{Path(p).name}: {why}" for p, why in self.skipped[:200])
-        more = len(self.skipped) - 200
-        if more > 0:
-            text += f"\n… and {more:,} more"
-        box = dialogs.message_box(
-            self, QMessageBox.Icon.Information, "Skipped files", f"{len(self.skipped):,} file(s) were not added:"
-        )
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setDetailedText(text)
-        box.setInformativeText(text[:600])
-        box.open()
 
     @Slot(str)
     def show_problem(self, text: str) -> None:

@@ -19,7 +19,6 @@ and "this run" (`RunTracker`). Rules it keeps:
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from pixtools_desktop.core.store import JobStore, work_rates
 from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add, same_options
 from pixtools_desktop.ui.backend_factory import make_backend
 from pixtools_desktop.ui.bridge import BackendBridge
+from pixtools_desktop.ui.cloud_sinks import SINK_START_FALLBACK_MS, CloudSinks
 from pixtools_desktop.ui.eta import Work, lane_of, megapixels, work_key
 from pixtools_desktop.ui.first_paint import after_first_paint
 from pixtools_desktop.ui.queue_model import QueueModel
@@ -55,9 +55,6 @@ def _measure(store: JobStore, ids: list[str]) -> dict[str, Work]:
     return {
         j.id: Work(work_key(j.operations), lane_of(j.operations), megapixels(j.input_path)) for j in store.get_many(ids)
     }
-
-
-SINK_START_FALLBACK_MS = 3000
 
 
 class QueueController(QObject):
@@ -87,10 +84,8 @@ class QueueController(QObject):
         self.last_summary: RunSummary | None = None
         self.backend: Any = None  # a core.backend.Backend once install_backend ran
         self.backend_note = ""
-        self.sinks: SinkService | None = None
-        self._sink_lock = threading.Lock()
-        self._shut_down = False  # the deferred sink start must not run after shutdown()
-        self._sink_backlog: list[Job] | None = []  # finished jobs held until the deferred sink start
+        self.cloud = CloudSinks(store, settings, lambda text: self.message.emit(text, 10000), self)
+        self._shut_down = False  # a deferred start must not run after shutdown()
         self._staged: list[str] = []  # added while not running: re-planned with the choice at Start
         self._start_after_restage = False
         self._backend_started = False
@@ -102,13 +97,17 @@ class QueueController(QObject):
         self.bridge.status.connect(self._on_status)
         model.countsChanged.connect(self._on_counts_changed)
 
+    @property
+    def sinks(self) -> SinkService | None:
+        return self.cloud.sinks
+
     # ------------------------------------------------------------ backend and sinks
     def install_backend(self, backend=None) -> None:
         if backend is None:
             backend, self.backend_note = make_backend(self.store, self.settings)
         self.backend = backend
         backend.add_listener(self.bridge.listener)
-        backend.add_finish_hook(self._sink_hook)
+        backend.add_finish_hook(self.cloud.hook)
         self.run.workers = {"std": max(1, int(getattr(backend, "workers", 1))), "model": 1}
         prefix = self._rate_prefix() + ":"
         self.run.eta.rates = {
@@ -132,7 +131,7 @@ class QueueController(QObject):
         the first paint ~0.4 s on two cores.
         """
         pending = self.model.ids_with_status(*UNFINISHED)
-        QTimer.singleShot(0, self, lambda: self._start_sinks_after_paint(window))
+        QTimer.singleShot(0, self, lambda: self.cloud.start_after_paint(window))
         if resume and pending:
             self.running = True
             self.run.begin(pending)
@@ -152,60 +151,10 @@ class QueueController(QObject):
         self._backend_started = True
         self.backend.start()
 
-    def _start_sinks_after_paint(self, window: QWidget | None) -> None:
-        if window is None or not window.isVisible():
-            self.start_sinks()
-            return
-        after_first_paint(window, self.start_sinks)
-        QTimer.singleShot(SINK_START_FALLBACK_MS, self, self.start_sinks)  # a paint that came before the gate
-
-    def cloud_wanted(self) -> bool:
-        """S3 uploads switched on or a webhook URL set: only then do the sinks run (and boto3/httpx load)."""
-        return bool(self.settings.s3_enabled or (self.settings.webhook_url or "").strip())
-
-    def start_sinks(self) -> None:
-        """S3 uploads and webhooks drain on the cloud layer's own threads (resuming pending ones)."""
-        if self._shut_down or self.sinks is not None or not self.cloud_wanted():
-            with self._sink_lock:
-                self._sink_backlog = None  # nothing will drain them: a later start begins afresh
-            return
-        from pixtools_desktop.cloud.service import SinkService
-
-        try:
-            sinks = SinkService(self.store, self.settings)
-            sinks.start()
-        except Exception:  # noqa: BLE001 - a bad cloud setting must not stop the window
-            log.exception("cloud sinks could not start")
-            self.message.emit("Cloud upload/webhook settings are invalid: see the log.", 10000)
-            sinks = None
-        with self._sink_lock:
-            backlog, self._sink_backlog = self._sink_backlog or [], None
-            self.sinks = sinks
-        for job in backlog:  # finished between the backend's start and this (deferred) sink start
-            if sinks is not None:
-                sinks.hook(job)
-
-    def stop_sinks(self) -> None:
-        with self._sink_lock:
-            sinks, self.sinks = self.sinks, None
-            self._sink_backlog = []
-        if sinks is not None:
-            sinks.stop()
-
-    def _sink_hook(self, job: Job) -> None:
-        """Backend finish hook (worker thread): queue the job's uploads/webhook; never blocks."""
-        with self._sink_lock:
-            sinks = self.sinks
-            if sinks is None and self._sink_backlog is not None:
-                self._sink_backlog.append(job)  # the sinks start a moment later (after the first paint)
-                return
-        if sinks is not None:
-            sinks.hook(job)
-
     def settings_applied(self) -> None:
         """Sinks restart with the new settings; the backend is swapped when local/remote changed."""
-        self.stop_sinks()
-        self.start_sinks()
+        self.cloud.stop()
+        self.cloud.start()
         is_remote = self._rate_prefix() == "remote"
         if (self.settings.backend == "remote") != is_remote:
             self.backend.stop()
@@ -219,9 +168,10 @@ class QueueController(QObject):
     def shutdown(self) -> None:
         """Stop the backend (running jobs are re-queued for the next start) and the sinks; joins all threads."""
         self._shut_down = True
+        self.cloud.close()
         if self.backend is not None:
             self.backend.stop()
-        self.stop_sinks()
+        self.cloud.stop()
 
     # ------------------------------------------------------------ state the window shows
     @property

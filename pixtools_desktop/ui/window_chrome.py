@@ -9,7 +9,7 @@ window set).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -215,3 +215,55 @@ def build_summary_card(window) -> tuple[QFrame, QLabel, QLabel]:
     lay.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
     card.hide()
     return card, label, details
+
+
+def build_actions(win) -> None:
+    """The window's keyboard actions (Ctrl+O, Ctrl+Return, …) and the header buttons' wiring.
+
+    Space is deliberately not a shortcut for Start/Pause: in the queue it is too easy to hit.
+    """
+
+    def action(text: str, slot, shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None, *, context=None):
+        act = QAction(text, win)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        if context is not None:
+            act.setShortcutContext(context)
+        act.triggered.connect(slot)
+        return act
+
+    W = Qt.ShortcutContext
+    win.act_add_files = action("Add files…", win.choose_files, "Ctrl+O")
+    win.act_add_folder = action("Add folder…", win.choose_folder, "Ctrl+Shift+O")
+    win.act_paste = action("Paste", win.paste, QKeySequence.StandardKey.Paste)
+    win.act_toggle = action("Start/Pause", win.toggle_running, "Ctrl+Return")
+    win.act_remove = action("Remove", win.remove_selected, QKeySequence.StandardKey.Delete, context=W.WidgetShortcut)
+    win.act_cancel = action("Cancel", win.cancel_selected, "Ctrl+.")
+    win.act_retry = action("Retry failed", win.retry_failed, "Ctrl+R")
+    win.table.selectionModel().selectionChanged.connect(win._refresh_controls)
+    win.act_settings = action("Settings…", win.open_settings, "Ctrl+,")
+    win.act_health = action("Health…", win.open_health, "Ctrl+Shift+H")
+    win.act_quit = action("Quit", win.close, QKeySequence.StandardKey.Quit)
+    for act in (
+        win.act_add_files,
+        win.act_add_folder,
+        win.act_paste,
+        win.act_toggle,
+        win.act_cancel,
+        win.act_retry,
+        win.act_settings,
+        win.act_health,
+        win.act_quit,
+    ):
+        win.addAction(act)
+    win.table.addAction(win.act_remove)
+    b = win.buttons
+    b["add_files"].clicked.connect(win.choose_files)
+    b["add_folder"].clicked.connect(win.choose_folder)
+    b["start"].clicked.connect(win.toggle_running)
+    b["cancel"].clicked.connect(win.cancel_selected)
+    b["remove"].clicked.connect(win.remove_selected)
+    b["retry"].clicked.connect(win.retry_failed)
+    b["clear"].clicked.connect(win.clear_finished)
+    b["settings"].clicked.connect(win.open_settings)
+    b["health"].clicked.connect(win.open_health)

@@ -42,6 +42,12 @@ def photo_dir(tmp_path) -> Path:
     return d
 
 
+def process_cmd(inputs: Path, out: Path, ops: str, *extra: str, workers: int = 2) -> list[str]:
+    """`python -m pixtools_desktop process INPUTS --ops OPS --out OUT --workers N …` for subprocess."""
+    return [sys.executable, "-m", "pixtools_desktop", "process", str(inputs), "--ops", ops, "--out", str(out),
+            "--workers", str(workers), *extra]  # fmt: skip
+
+
 def parse_json(stdout: str) -> dict:
     return json.loads(stdout)
 

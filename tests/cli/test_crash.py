@@ -6,11 +6,11 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 
 from PIL import Image
 
+from tests.cli.conftest import process_cmd
 from tests.conftest import require_testdata
 
 
@@ -36,20 +36,7 @@ def test_sigkill_midway_then_rerun_completes_every_job_exactly_once(tmp_path, pi
         im = Image.open(src[i % len(src)])
         im.crop((i % 7, i % 5, im.width - (i % 3), im.height)).save(inputs / f"img{i:03d}.png")
     out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "pixtools_desktop",
-        "process",
-        str(inputs),
-        "--ops",
-        "webp,tiff",
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "--no-progress",
-    ]
+    cmd = process_cmd(inputs, out, "webp,tiff", "--no-progress", workers=2)
     env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home)}
     db = pixtools_home / "data" / "jobs.sqlite3"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -85,20 +72,7 @@ def test_ctrl_c_midway_leaves_jobs_queued_not_failed(tmp_path, pixtools_home):
     for i in range(40):
         Image.open(src[i % len(src)]).save(inputs / f"img{i:03d}.png")
     out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "pixtools_desktop",
-        "process",
-        str(inputs),
-        "--ops",
-        "webp,tiff",
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "--no-progress",
-    ]
+    cmd = process_cmd(inputs, out, "webp,tiff", "--no-progress", workers=2)
     env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home)}
     db = pixtools_home / "data" / "jobs.sqlite3"
     proc = subprocess.Popen(

@@ -9,7 +9,7 @@ import sys
 
 from PIL import Image
 
-from tests.cli.conftest import fill, job_rows
+from tests.cli.conftest import fill, job_rows, process_cmd
 from tests.conftest import require_testdata
 
 
@@ -174,20 +174,7 @@ def test_job_database_disk_filling_mid_batch_stops_with_exit_2_and_resumes(small
     home = small_disk("2m")
     env = {**os.environ, "PIXTOOLS_HOME": str(home)}
     db = home / "data" / "jobs.sqlite3"
-    cmd = [
-        sys.executable,
-        "-m",
-        "pixtools_desktop",
-        "process",
-        str(inputs),
-        "--ops",
-        "webp,tiff",
-        "--out",
-        str(tmp_path / "out"),
-        "--workers",
-        "1",
-        "--no-progress",
-    ]
+    cmd = process_cmd(inputs, tmp_path / "out", "webp,tiff", "--no-progress", workers=1)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         import time

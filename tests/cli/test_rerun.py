@@ -9,7 +9,7 @@ import sys
 
 from PIL import Image
 
-from tests.cli.conftest import grow, job_rows
+from tests.cli.conftest import grow, job_rows, process_cmd
 from tests.conftest import require_testdata
 
 
@@ -27,20 +27,7 @@ def test_rerun_after_disk_full_adopts_the_outputs_that_landed(small_disk, tmp_pa
     disk = small_disk("1600k")
     out = disk / "out"
     env = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home), "PIXTOOLS_MAX_ATTEMPTS": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "pixtools_desktop",
-        "process",
-        str(inputs),
-        "--ops",
-        "webp,tiff",
-        "--out",
-        str(out),
-        "--workers",
-        "1",
-        "--json",
-    ]
+    cmd = process_cmd(inputs, out, "webp,tiff", "--json", workers=1)
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 1, first.stderr
     failed = [j for j in json.loads(first.stdout)["jobs"] if j["status"] == "FAILED"]

@@ -22,7 +22,7 @@ from PIL import Image
 
 from tests.conftest import REPO_ROOT, require_testdata
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("bundle")]  # one build, one worker
 
 MIME_TYPES = {"image/jpeg", "image/png", "image/webp", "image/avif", "image/tiff", "image/gif", "image/bmp"}
 APP_ID = "org.pixtools.PixTools"

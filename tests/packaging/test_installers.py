@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import require_testdata
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), pytest.mark.xdist_group("bundle")]  # one build, one worker
 
 APP_ID = "org.pixtools.PixTools"
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
