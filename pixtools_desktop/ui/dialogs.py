@@ -8,7 +8,7 @@ test can open exactly what the user sees.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QHeaderView, QMessageBox, QTreeView, QWidget
 
 FILES, FOLDER, FILE = "files", "folder", "file"
 
@@ -28,6 +28,14 @@ def file_dialog(
         if name_filter:
             dlg.setNameFilter(name_filter)
     dlg.resize(820, 520)
+    # Qt's detail view squeezes Size, Type and Date into "33…iB", "PN…ge": the name column
+    # takes what is left, the others are as wide as their text.
+    tree = dlg.findChild(QTreeView, "treeView")
+    if tree is not None:
+        header = tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     return dlg
 
 

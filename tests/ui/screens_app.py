@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QPoint, QRect, QTimer, Slot
-from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QLabel, QRadioButton, QWidget
+from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer, Slot
+from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QLabel, QRadioButton, QTreeView, QWidget
 
 SETTLE_S = 0.6
 
@@ -176,6 +176,15 @@ class Driver(QObject):
         dlg.open()
         yield None, 1.0
         self.shoot("file_dialog", dlg)
+        tree = dlg.findChild(QTreeView, "treeView")
+        header = tree.header()
+        widths = {c: (header.sectionSize(c), tree.sizeHintForColumn(c)) for c in (1, 2, 3)}
+        self.shots["file_dialog"]["columns"] = widths
+        self.shots["file_dialog"]["squeezed_columns"] = [
+            f"{header.model().headerData(c, Qt.Orientation.Horizontal)}: {have} < {need}"
+            for c, (have, need) in widths.items()
+            if have < need
+        ]
         dlg.reject()
         box = w.big_folder_box(str(self.photos), 612)
         box.open()

@@ -196,6 +196,13 @@ def test_laptop_size_fits(shots, theme):
     assert not cut, "the result card cuts its text at 1024 px: " + "; ".join(cut)
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_file_dialog_columns_read_in_full(shots, theme):
+    """Size, Type and Date as wide as their text ("33 KiB", not "33…iB"); the name column takes the rest."""
+    _, meta = shots(theme)
+    assert meta["file_dialog"]["squeezed_columns"] == []
+
+
 def test_refresh_docs_screenshots_on_request(shots):
     if os.environ.get("PIXTOOLS_UPDATE_SCREENSHOT") != "1":
         pytest.skip("set PIXTOOLS_UPDATE_SCREENSHOT=1 to refresh docs/ screenshots")
