@@ -7,13 +7,25 @@ counts the scroll bar, so the bar sits beside the controls, never over them
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import QScrollArea, QWidget
 
 DEFAULT_SIZE = (1360, 820)
 MIN_SIZE = (960, 600)
 RESULTS_MIN_WIDTH = 244
 CENTER_MIN_WIDTH = 364
+
+
+def first_geometry(available: QRect, minimum: QSize) -> QRect:
+    """The window on first start: DEFAULT_SIZE, shrunk to fit the screen's free area
+    (minus the window frame) but not below the window's `minimum`, centred in it."""
+    frame = 40  # title bar and borders a window manager adds
+    w = max(min(DEFAULT_SIZE[0], available.width() - 24), minimum.width())
+    h = max(min(DEFAULT_SIZE[1], available.height() - frame), minimum.height())
+    rect = QRect(0, 0, w, h)
+    rect.moveCenter(available.center())
+    rect.moveTop(max(available.top() + frame - 8, rect.top()))
+    return rect
 
 
 class LeftPanelScroll(QScrollArea):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, Slot
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -223,6 +223,10 @@ class MainWindow(IntakeMixin, QMainWindow):
         geo = self.qsettings.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
             self.restoreGeometry(geo)  # Qt keeps a geometry saved on a bigger monitor on this screen
+        else:  # first start: the default size, but never bigger than this screen (a 1024 px laptop)
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is not None:
+                self.setGeometry(layout.first_geometry(screen.availableGeometry(), self.minimumSizeHint()))
         split = self.qsettings.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)

@@ -75,6 +75,16 @@ def dark_fraction(im) -> float:
 
 @pytest.fixture(scope="module")
 def xserver(tmp_path_factory):
+    yield from _x_display(tmp_path_factory, "1680x1050x24")
+
+
+@pytest.fixture(scope="module")
+def laptop_xserver(tmp_path_factory):
+    """A 1024x640 screen, as on a small laptop."""
+    yield from _x_display(tmp_path_factory, "1024x640x24")
+
+
+def _x_display(tmp_path_factory, screen: str):
     exe, wm = shutil.which("Xvfb"), shutil.which("openbox")
     if exe is None or wm is None:
         msg = "Xvfb/openbox missing (apt-get install xvfb openbox libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0)"
@@ -88,7 +98,7 @@ def xserver(tmp_path_factory):
     if n is None:
         pytest.skip(f"no free X display in :{DISPLAYS.start}-{DISPLAYS.stop - 1}")
     xvfb = subprocess.Popen(
-        [exe, f":{n}", "-screen", "0", "1680x1050x24", "-nolisten", "tcp"],
+        [exe, f":{n}", "-screen", "0", screen, "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -201,6 +211,38 @@ def test_file_dialog_columns_read_in_full(shots, theme):
     """Size, Type and Date as wide as their text ("33 KiB", not "33…iB"); the name column takes the rest."""
     _, meta = shots(theme)
     assert meta["file_dialog"]["squeezed_columns"] == []
+
+
+FIRST_START = """
+import json, sys, time
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from pixtools_desktop.ui.main_window import MainWindow
+w = MainWindow()
+w.show()
+end = time.monotonic() + 1.5
+while time.monotonic() < end:
+    app.processEvents()
+    time.sleep(0.02)
+f, a = w.frameGeometry(), w.screen().availableGeometry()
+print(json.dumps({"frame": [f.x(), f.y(), f.width(), f.height()], "screen": [a.x(), a.y(), a.width(), a.height()],
+                  "folded": w.header.folded()}))
+w.shutdown()
+"""
+
+
+def test_first_start_on_a_laptop_screen_fits_it(laptop_xserver, tmp_path):
+    """No saved geometry, a 1024x640 screen: the window opens inside it (header folded), not 1360 px wide."""
+    env = {**os.environ, "DISPLAY": laptop_xserver, "QT_QPA_PLATFORM": "xcb", "PIXTOOLS_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", FIRST_START], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    x, y, w, h = info["frame"]
+    sx, sy, sw, sh = info["screen"]
+    assert sx <= x and sy <= y and x + w <= sx + sw and y + h <= sy + sh, info
+    assert info["folded"], "at this width the header's extra actions fold into More"
 
 
 def test_refresh_docs_screenshots_on_request(shots):

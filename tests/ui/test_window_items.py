@@ -125,6 +125,8 @@ def test_one_banner_at_a_time(make_window):
 
 def test_header_folds_into_a_menu_when_narrow(make_window, qtbot):
     w = make_window()
+    w.resize(1600, 900)  # the offscreen screen is small: the first-start size fits it (and folds)
+    qtbot.waitUntil(lambda: w.width() >= 1600)
     header = w.header
     header.fit(2400)
     assert header.folded() == [] and not header.more.isVisibleTo(w)
