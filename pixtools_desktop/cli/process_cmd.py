@@ -130,7 +130,9 @@ def _run_planned(args, settings, request, options, collected) -> int:
             store.recover_interrupted()
             plan = plan_batch(store, collected.files, request, options, request_id=request_id, force=args.force)
             _sweep_adopted(plan)
-            jobs = backend.run_batch(plan, show_progress=not (args.no_progress or args.json))
+            # The bar redraws with carriage returns: only for a person at a terminal, not a log file or pipe.
+            show = not (args.no_progress or args.json) and sys.stderr.isatty()
+            jobs = backend.run_batch(plan, show_progress=show)
             from pixtools_desktop.cli import process_extras
 
             process_extras.finalize(args, store, settings, jobs)

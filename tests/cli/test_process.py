@@ -178,3 +178,47 @@ def test_logs_are_json_with_request_and_job_ids(run_cli, photo_dir, tmp_path, pi
     mine = [rec for rec in lines if rec.get("request_id") == request_id]
     assert any(rec["message"] == "job completed" and rec["job_id"] for rec in mine)
     assert {"timestamp", "level", "name", "message", "request_id", "job_id"} <= set(mine[0])
+
+
+def test_progress_bar_only_at_a_terminal(run_cli, photo_dir, tmp_path, pixtools_home):
+    """A pipe or log file gets the summary without the bar's carriage-return redraws; a terminal gets the bar."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    piped = run_cli("process", str(photo_dir), "--ops", "webp", "--out", str(tmp_path / "a"))
+    assert piped.returncode == 0 and "img/s" not in piped.stderr and "\r" not in piped.stderr, piped.stderr
+
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal has a size
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pixtools_desktop", "process", str(photo_dir), "--ops", "webp"]
+            + ["--out", str(tmp_path / "b")],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            env={**os.environ, "PIXTOOLS_HOME": str(pixtools_home)},
+            timeout=120,
+        )
+        os.close(follower)
+        follower = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0
+    assert b"img/s" in seen, seen[-500:]
