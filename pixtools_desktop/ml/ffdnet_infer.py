@@ -23,7 +23,6 @@ within the 0.10 dB the issue allows; the chosen plan matches DnCNN's.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import cast
 
@@ -31,9 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pixtools_desktop.core.errors import JobCancelled
 from pixtools_desktop.ml.ffdnet import FFDNet
-from pixtools_desktop.ml.infer import MAX_TILE, MIN_TILE, _to_out, cpu_has_bf16, fast_fp32_layers
+from pixtools_desktop.ml.infer import MAX_TILE, MIN_TILE, cpu_has_bf16, fast_fp32_layers, run_tiles
 
 # Bytes per full-resolution pixel: ~4 live feature maps of nc channels at a quarter of the pixels.
 DEFAULT_CPU_BUDGET = 384 * 1024 * 1024
@@ -146,51 +144,34 @@ def ffdnet_tiled(
     if out is None:
         out = np.empty_like(src)
     strength = float(min(max(strength, 0.0), 1.0))
-    r = runner.radius  # even
-    tile = int(tile) if tile and tile > 0 else auto_tile(runner)
-    tile = max(16, tile)
+    tile = max(16, int(tile) if tile and tile > 0 else auto_tile(runner))
     dev = runner.device
-    done_px, total_px = 0, h * w
-    queue = even_grid(h, w, tile)
-    with torch.inference_mode():
-        while queue:
-            if cancelled is not None and cancelled():
-                raise JobCancelled("denoise cancelled")
-            y0, y1, x0, x1 = queue.pop(0)
-            py0, py1, px0, px1 = max(0, y0 - r), min(h, y1 + r), max(0, x0 - r), min(w, x1 + r)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                patch = torch.from_numpy(src[py0:py1, px0:px1])
-            x = patch.to(device=dev).permute(2, 0, 1).unsqueeze(0).to(torch.float32)
-            if scale != 1.0:
-                x = x.div_(scale)
-            ph, pw = (py1 - py0) % 2, (px1 - px0) % 2  # only where the tile reaches an odd image end
-            xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if (ph or pw) else x
-            sh, sw = xp.shape[2] // 2, xp.shape[3] // 2
-            if smap_full is None:  # constant sigma
-                smap = torch.full((1, 1, sh, sw), float(sig.reshape(-1)[0]) / 255.0, device=dev)
-            else:
-                smap = smap_full[py0 // 2 : py0 // 2 + sh, px0 // 2 : px0 // 2 + sw][None, None].to(dev)
-            try:
-                res = runner.clean(xp, smap)
-            except torch.OutOfMemoryError:
-                if dev.type != "cuda" or tile <= MIN_TILE:
-                    raise
-                del x, xp
-                torch.cuda.empty_cache()
-                tile = max(MIN_TILE, tile // 2)
-                sub = [(y0 + a, y0 + b, x0 + c_, x0 + d) for a, b, c_, d in even_grid(y1 - y0, x1 - x0, tile)]
-                queue = sub + queue
-                continue
-            cy0, cx0 = y0 - py0, x0 - px0
-            core = res[:, :, cy0 : cy0 + (y1 - y0), cx0 : cx0 + (x1 - x0)]
-            if strength != 1.0:
-                xin = x[:, :, cy0 : cy0 + (y1 - y0), cx0 : cx0 + (x1 - x0)]
-                core = xin + strength * (core - xin)
-            v = core[0].permute(1, 2, 0).float().cpu().numpy().copy()
-            out[y0:y1, x0:x1] = _to_out(v, out.dtype, scale)
-            done_px += (y1 - y0) * (x1 - x0)
-            if progress is not None:
-                progress(min(1.0, done_px / total_px))
-    runner.last_tile = tile
+
+    def clean(x: torch.Tensor, origin: tuple[int, int], core: tuple[int, int, int, int]) -> torch.Tensor:
+        (py0, px0), (cy0, cx0, th, tw) = origin, core
+        ph, pw = x.shape[2] % 2, x.shape[3] % 2  # only where the tile reaches an odd image end
+        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if (ph or pw) else x
+        sh, sw = xp.shape[2] // 2, xp.shape[3] // 2
+        if smap_full is None:  # constant sigma
+            smap = torch.full((1, 1, sh, sw), float(sig.reshape(-1)[0]) / 255.0, device=dev)
+        else:  # the context margin is even, so the tile's sub-image grid starts at (py0/2, px0/2)
+            smap = smap_full[py0 // 2 : py0 // 2 + sh, px0 // 2 : px0 // 2 + sw][None, None].to(dev)
+        res = runner.clean(xp, smap)[:, :, cy0 : cy0 + th, cx0 : cx0 + tw]
+        if strength == 1.0:
+            return res
+        xin = x[:, :, cy0 : cy0 + th, cx0 : cx0 + tw]
+        return xin + strength * (res - xin)
+
+    runner.last_tile = run_tiles(
+        src,
+        out,
+        scale=scale,
+        tile=tile,
+        radius=runner.radius,  # even
+        device=dev,
+        grid=even_grid,
+        clean=clean,
+        progress=progress,
+        cancelled=cancelled,
+    )
     return out

@@ -153,6 +153,65 @@ def _to_out(v: np.ndarray, out_dtype: np.dtype, scale: float) -> np.ndarray:
     return v
 
 
+Box = tuple[int, int, int, int]  # y0, y1, x0, x1
+# clean(x, (py0, px0), (cy0, cx0, th, tw)) -> the tile's cleaned core, (1, C, th, tw), in [0, 1] units:
+# x is the tile plus its context margin, (py0, px0) where x starts in the image, the core at (cy0, cx0) in x.
+CleanTile = Callable[[torch.Tensor, tuple[int, int], tuple[int, int, int, int]], torch.Tensor]
+
+
+def run_tiles(
+    src: np.ndarray,
+    out: np.ndarray,
+    *,
+    scale: float,
+    tile: int,
+    radius: int,
+    device: torch.device,
+    grid: Callable[[int, int, int], list[Box]],
+    clean: CleanTile,
+    channels_last: bool = False,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> int:
+    """The tile loop both models share: context margins, cancel between tiles, CUDA
+    out-of-memory retry with smaller tiles, per-tile rounding into ``out``, progress.
+    Returns the tile size it ended with."""
+    h, w = src.shape[:2]
+    done_px, total_px = 0, h * w
+    queue = grid(h, w, tile)
+    fmt = torch.channels_last if channels_last else torch.preserve_format
+    with torch.inference_mode():
+        while queue:
+            if cancelled is not None and cancelled():
+                raise JobCancelled("denoise cancelled")
+            y0, y1, x0, x1 = queue.pop(0)
+            py0, py1, px0, px1 = max(0, y0 - radius), min(h, y1 + radius), max(0, x0 - radius), min(w, x1 + radius)
+            with warnings.catch_warnings():  # read-only input (np.asarray of a PIL image): we never write it
+                warnings.simplefilter("ignore", UserWarning)
+                patch = torch.from_numpy(src[py0:py1, px0:px1])  # a view: no copy
+            # HWC -> (1, C, H, W); the float conversion is the one copy.
+            x = patch.to(device=device).permute(2, 0, 1).unsqueeze(0).to(torch.float32, memory_format=fmt)
+            if scale != 1.0:
+                x.div_(scale)  # division, not a reciprocal multiply: bit-equal to the usual u8 / 255.0
+            try:
+                res = clean(x, (py0, px0), (y0 - py0, x0 - px0, y1 - y0, x1 - x0))
+            except torch.OutOfMemoryError:
+                # CUDA: retry this region with smaller tiles (the rest of the queue keeps its size).
+                if device.type != "cuda" or tile <= MIN_TILE:
+                    raise
+                del x
+                torch.cuda.empty_cache()
+                tile = max(MIN_TILE, tile // 2)
+                queue = [(y0 + a, y0 + b, x0 + c, x0 + d) for a, b, c, d in grid(y1 - y0, x1 - x0, tile)] + queue
+                continue
+            v = res[0].permute(1, 2, 0).float().cpu().numpy()  # a fresh tensor: safe to round in place
+            out[y0:y1, x0:x1] = _to_out(v, out.dtype, scale)
+            done_px += (y1 - y0) * (x1 - x0)
+            if progress is not None:
+                progress(min(1.0, done_px / total_px))
+    return tile
+
+
 def denoise_tiled(
     runner: Runner,
     src: np.ndarray,
@@ -174,52 +233,30 @@ def denoise_tiled(
     """
     if src.ndim != 3:
         raise ValueError("expected an (H, W, C) array")
-    h, w, c = src.shape
     if scale is None:
         scale = 255.0 if src.dtype == np.uint8 else 65535.0 if src.dtype == np.uint16 else 1.0
     if out is None:
         out = np.empty_like(src)
     strength = float(min(max(strength, 0.0), 1.0))
-    r = runner.radius
-    tile = int(tile) if tile and tile > 0 else auto_tile(runner, ensemble=ensemble)
-    tile = max(16, tile)
-    dev = runner.device
-    done_px, total_px = 0, h * w
-    queue = tile_grid(h, w, tile)
-    with torch.inference_mode():
-        while queue:
-            if cancelled is not None and cancelled():
-                raise JobCancelled("denoise cancelled")
-            y0, y1, x0, x1 = queue.pop(0)
-            py0, py1, px0, px1 = max(0, y0 - r), min(h, y1 + r), max(0, x0 - r), min(w, x1 + r)
-            with warnings.catch_warnings():  # read-only input (np.asarray of a PIL image): we never write it
-                warnings.simplefilter("ignore", UserWarning)
-                patch = torch.from_numpy(src[py0:py1, px0:px1])  # a view: no copy
-            # HWC -> (1, C, H, W) view with channels_last strides; the float conversion is the one copy.
-            x = patch.to(device=dev).permute(2, 0, 1).unsqueeze(0)
-            x = x.to(torch.float32, memory_format=torch.channels_last)
-            if scale != 1.0:
-                x.div_(scale)  # division, not a reciprocal multiply: bit-equal to the usual u8 / 255.0
-            try:
-                n = runner.noise_ensemble(x) if ensemble else runner.noise(x)
-            except torch.OutOfMemoryError:
-                # CUDA: retry this region with smaller tiles (the rest of the queue keeps its size).
-                if dev.type != "cuda" or tile <= MIN_TILE:
-                    raise
-                del x
-                torch.cuda.empty_cache()
-                tile = max(MIN_TILE, tile // 2)
-                sub = [(y0 + a, y0 + b, x0 + c_, x0 + d) for a, b, c_, d in tile_grid(y1 - y0, x1 - x0, tile)]
-                queue = sub + queue
-                continue
-            cy0, cx0 = y0 - py0, x0 - px0
-            core = x[:, :, cy0 : cy0 + (y1 - y0), cx0 : cx0 + (x1 - x0)]
-            ncore = n[:, :, cy0 : cy0 + (y1 - y0), cx0 : cx0 + (x1 - x0)]
-            res = core - ncore if strength == 1.0 else core - strength * ncore
-            v = res[0].permute(1, 2, 0).float().cpu().numpy()  # res is a fresh tensor: safe to modify
-            out[y0:y1, x0:x1] = _to_out(v, out.dtype, scale)
-            done_px += (y1 - y0) * (x1 - x0)
-            if progress is not None:
-                progress(min(1.0, done_px / total_px))
-    runner.last_tile = tile
+    tile = max(16, int(tile) if tile and tile > 0 else auto_tile(runner, ensemble=ensemble))
+
+    def clean(x: torch.Tensor, origin: tuple[int, int], core: tuple[int, int, int, int]) -> torch.Tensor:
+        cy0, cx0, th, tw = core
+        n = runner.noise_ensemble(x) if ensemble else runner.noise(x)
+        xc, nc = x[:, :, cy0 : cy0 + th, cx0 : cx0 + tw], n[:, :, cy0 : cy0 + th, cx0 : cx0 + tw]
+        return xc - nc if strength == 1.0 else xc - strength * nc
+
+    runner.last_tile = run_tiles(
+        src,
+        out,
+        scale=scale,
+        tile=tile,
+        radius=runner.radius,
+        device=runner.device,
+        grid=tile_grid,
+        clean=clean,
+        channels_last=True,
+        progress=progress,
+        cancelled=cancelled,
+    )
     return out
