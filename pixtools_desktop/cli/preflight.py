@@ -80,10 +80,22 @@ def check_not_empty(paths: list[str], collected: CollectedInputs, *, recursive: 
     raise PreflightError("no images found")
 
 
-def check_denoise_model(settings) -> None:
-    """Say once, before the batch, that denoise cannot run here and how to fix it."""
-    from pixtools_desktop.ml import model_health
+def check_denoise_model(settings, params: dict | None = None) -> None:
+    """Say once, before the batch, that denoise cannot run here and how to fix it.
 
+    `auto` (the default) runs with whichever model is installed; `dncnn` and `ffdnet` need theirs."""
+    from pixtools_desktop.ml import model_health
+    from pixtools_desktop.ml import weights as W
+
+    model = (params or {}).get("model", getattr(settings, "denoise_model", "auto"))
+    ffdnet = W.find_weights(settings, W.FFD_COLOR)
+    if model == "ffdnet" or (model == "auto" and ffdnet is not None and W.find_weights(settings, W.COLOR) is None):
+        if ffdnet is None:
+            raise PreflightError(
+                "denoise with FFDNet needs its weights, which are not installed. "
+                f"{W.HOW_TO_GET_FFDNET} Then run this command again."
+            )
+        return
     health = model_health(settings)
     if health["status"] == "missing":
         raise PreflightError(

@@ -122,7 +122,7 @@ def _run_planned(args, settings, request, options, collected) -> int:
         backend = _make_backend(args, store, settings)
         if isinstance(backend, LocalBatchBackend) and "denoise" in request.operations:
             try:
-                preflight.check_denoise_model(settings)
+                preflight.check_denoise_model(settings, request.params.get("denoise", {}))
             except preflight.PreflightError as exc:
                 say(str(exc))
                 return EXIT_USAGE

@@ -203,7 +203,10 @@ class Denoiser:
             from pixtools_desktop.ml.noise_level import estimate_noise
 
             ffd = self.ffd_color_path if a.shape[2] == 3 else (self.ffd_gray_path or self.ffd_color_path)
-            plan = make_plan(request, estimate_noise(a), ffdnet_available=ffd is not None)
+            dncnn = self.color_path if a.shape[2] == 3 else (self.gray_path or self.color_path)
+            plan = make_plan(
+                request, estimate_noise(a), ffdnet_available=ffd is not None, dncnn_available=dncnn is not None
+            )
             if plan.kept or plan.strength <= 0.0:
                 if progress is not None:
                     progress(1.0)

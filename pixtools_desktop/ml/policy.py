@@ -118,11 +118,17 @@ def dncnn_strength(sigma: float) -> float:
 
 
 def choose_model(
-    request: DenoiseRequest, estimate: NoiseEstimate | None, ffdnet_available: bool = True
+    request: DenoiseRequest,
+    estimate: NoiseEstimate | None,
+    ffdnet_available: bool = True,
+    dncnn_available: bool = True,
 ) -> tuple[str, str]:
-    """(model, why) for ``model="auto"``: FFDNet where the photo is shown to be noisy, else CDnCNN-B."""
+    """(model, why) for ``model="auto"``: FFDNet where the photo is shown to be noisy, else CDnCNN-B;
+    the one installed when only one is."""
     if not ffdnet_available:
         return "dncnn", "auto: FFDNet is not installed - DnCNN"
+    if not dncnn_available:
+        return "ffdnet", "auto: DnCNN is not installed - FFDNet"
     if not request.auto:
         return "ffdnet", "auto: a sigma was given - FFDNet"
     if estimate is None:
@@ -136,10 +142,15 @@ def choose_model(
     return "dncnn", f"auto: {why}, the estimate may be texture - DnCNN, strength by estimate{share}"
 
 
-def plan(request: DenoiseRequest, estimate: NoiseEstimate | None, ffdnet_available: bool = True) -> Plan:
+def plan(
+    request: DenoiseRequest,
+    estimate: NoiseEstimate | None,
+    ffdnet_available: bool = True,
+    dncnn_available: bool = True,
+) -> Plan:
     """Decide model, noise level, strength and the clean rule for one photo."""
     if request.model == "auto":
-        model, why = choose_model(request, estimate, ffdnet_available)
+        model, why = choose_model(request, estimate, ffdnet_available, dncnn_available)
         p = plan(replace(request, model=model), estimate)
         p.choice = why
         texture = (

@@ -210,7 +210,9 @@ class MainWindow(IntakeMixin, QMainWindow):
 
     @Slot()
     def _refresh_model_banner(self) -> None:
-        self.model_banner.refresh(self.ops_panel.op_checks["denoise"].isChecked())
+        self.model_banner.refresh(
+            self.ops_panel.op_checks["denoise"].isChecked(), self.ops_panel.denoise.model.currentData() or "auto"
+        )
 
     @Slot(str)
     def _on_model_installed(self, path: str) -> None:

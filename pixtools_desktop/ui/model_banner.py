@@ -1,7 +1,8 @@
 """The "denoise model is missing" banner: the window's way to get the weights.
 
-Shown while Denoise is ticked and no colour weights are installed (the same
-lookup the engine uses). It offers what `pixtools models` offers: download
+Shown while Denoise is ticked and the chosen model cannot run (the same
+lookup the engine uses): DnCNN or FFDNet when chosen by name, either for "auto".
+It offers what `pixtools models` offers: download
 the authors' file (sha256 checked) or import a .mat/.pth the user has. The
 work runs off the GUI thread (ml.install); torch is imported only to check an
 imported file's architecture, never just to show the banner.
@@ -17,12 +18,7 @@ from pixtools_desktop.ui import dialogs
 from pixtools_desktop.ui.tasks import TaskSignals, start_task
 
 MISSING_TEXT = "The denoise model is not installed: denoise jobs would fail. Get it once (2.8 MB):"
-
-
-def colour_model_installed(settings: Settings) -> bool:
-    from pixtools_desktop.ml.weights import find_weights
-
-    return find_weights(settings) is not None
+FFD_MISSING_TEXT = "The FFDNet model (chosen below) is not installed: denoise jobs would fail. Get it once (3.4 MB):"
 
 
 class ModelBanner(QFrame):
@@ -33,6 +29,7 @@ class ModelBanner(QFrame):
         self.setObjectName("modelBanner")
         self.settings = settings
         self.url: str | None = None  # None: the authors' official address
+        self.kind = "color"  # which weights the banner offers (ml.weights kinds: "color", "ffdnet-color")
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._signals: TaskSignals | None = None
@@ -49,9 +46,23 @@ class ModelBanner(QFrame):
         lay.addWidget(self.import_btn)
         self.hide()
 
-    def refresh(self, denoise_wanted: bool) -> None:
-        """Show the banner when denoise is wanted and no model is found."""
-        self.setVisible(denoise_wanted and not colour_model_installed(self.settings))
+    def refresh(self, denoise_wanted: bool, model: str = "auto") -> None:
+        """Show the banner when denoise is wanted and the chosen model cannot run: DnCNN or
+        FFDNet when chosen by name; for "auto", when neither is installed (it runs with either)."""
+        from pixtools_desktop.ml.weights import COLOR, FFD_COLOR, find_weights
+
+        have_dncnn = find_weights(self.settings, COLOR) is not None
+        have_ffdnet = find_weights(self.settings, FFD_COLOR) is not None
+        if model == "ffdnet":
+            need = None if have_ffdnet else FFD_COLOR
+        elif model == "dncnn":
+            need = None if have_dncnn else COLOR
+        else:
+            need = None if (have_dncnn or have_ffdnet) else COLOR
+        if need is not None and need != self.kind and self.download_btn.isEnabled():  # not mid-download
+            self.kind = need
+            self.label.setText(MISSING_TEXT if need == COLOR else FFD_MISSING_TEXT)
+        self.setVisible(denoise_wanted and need is not None)
 
     def _busy(self, text: str) -> None:
         self.label.setText(text)
@@ -61,16 +72,19 @@ class ModelBanner(QFrame):
     @Slot()
     def download(self) -> None:
         from pixtools_desktop.ml.install import download_weights
-        from pixtools_desktop.ml.weights import DOWNLOAD_URL
+        from pixtools_desktop.ml.weights import DOWNLOADS
 
-        url = self.url or DOWNLOAD_URL
+        official, sha256 = DOWNLOADS[self.kind]
+        url = self.url or official
         self._busy("Downloading the denoise model…")
-        self._signals = start_task(self._pool, lambda: str(download_weights(url)), self, self._on_done, self._on_failed)
+        self._signals = start_task(
+            self._pool, lambda: str(download_weights(url, sha256)), self, self._on_done, self._on_failed
+        )
 
     @Slot()
     def choose_file(self) -> None:
         chosen = dialogs.ask_paths(
-            self, dialogs.FILE, "Import DnCNN weights", name_filter="DnCNN weights (*.mat *.pth *.pt)"
+            self, dialogs.FILE, "Import model weights", name_filter="DnCNN or FFDNet weights (*.mat *.pth *.pt)"
         )
         if chosen:
             self.import_file(chosen[0])
@@ -89,7 +103,7 @@ class ModelBanner(QFrame):
     def _on_done(self, dest: str) -> None:
         self.download_btn.setEnabled(True)
         self.import_btn.setEnabled(True)
-        self.label.setText(MISSING_TEXT)
+        self.label.setText(MISSING_TEXT if self.kind == "color" else FFD_MISSING_TEXT)
         self.hide()
         self.installed.emit(dest)
 

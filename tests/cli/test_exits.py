@@ -80,6 +80,30 @@ def test_missing_denoise_model_is_said_once_before_the_batch(run_cli, photo_dir,
     assert json.loads(listing.stdout) == [], "no job may be queued only to fail for the same reason"
 
 
+def test_only_ffdnet_installed_auto_denoise_runs_and_dncnn_is_asked_for(run_cli, photo_dir, tmp_path):
+    """With FFDNet alone installed, the default (auto) denoises with it; `model: dncnn` names its own fix."""
+    ffdnet = require_testdata("weights", "FFDNet_color.mat")
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    (weights / ffdnet.name).symlink_to(ffdnet)
+    env = {"PIXTOOLS_WEIGHTS": str(weights)}
+    first = sorted(photo_dir.glob("*.png"))[0]
+    proc = run_cli("process", str(first), "--ops", "denoise", "--out", str(tmp_path / "o"), "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    [job] = json.loads(proc.stdout)["jobs"]
+    assert job["status"] == "COMPLETED" and (tmp_path / "o").exists()
+    asked = run_cli(
+        "process", str(first), "--ops", "denoise", "--params", '{"denoise": {"model": "dncnn"}}',
+        "--out", str(tmp_path / "o2"), env=env,
+    )  # fmt: skip
+    assert asked.returncode == 2 and "pixtools models download" in asked.stderr, asked.stderr
+    none = run_cli(
+        "process", str(first), "--ops", "denoise", "--params", '{"denoise": {"model": "ffdnet"}}',
+        "--out", str(tmp_path / "o3"), env={"PIXTOOLS_WEIGHTS": str(tmp_path / "empty")},
+    )  # fmt: skip
+    assert none.returncode == 2 and "--model ffdnet-color" in none.stderr, none.stderr
+
+
 def test_jobs_show_takes_an_unambiguous_prefix(run_cli, photo_dir, tmp_path):
     run_cli("process", str(photo_dir), "--ops", "webp", "--out", str(tmp_path / "o"), check=True)
     ids = [j["job_id"] for j in json.loads(run_cli("jobs", "list", "--json", check=True).stdout)]

@@ -187,3 +187,18 @@ def test_auto_without_ffdnet_gives_a_noisy_photo_full_dncnn_strength():
     assert fallback.model == "dncnn" and fallback.strength == pytest.approx(1.0)
     texture = plan(request, textured, ffdnet_available=True)
     assert texture.model == "dncnn" and texture.strength <= TEXTURE_STRENGTH
+
+
+def test_auto_uses_whichever_model_is_installed():
+    """Only one model installed: "auto" picks it, whatever the photo's estimate would prefer."""
+    import numpy as np
+
+    from pixtools_desktop.ml.noise_level import NoiseEstimate
+    from pixtools_desktop.ml.policy import DenoiseRequest, choose_model
+
+    req = DenoiseRequest(model="auto", sigma="auto", noise_map="local", force=False, strength=1.0)
+    noisy = NoiseEstimate(sigma=30.0, block_map=np.full((1, 1), 30.0), block=64, chroma=4.0)
+    clean_ish = NoiseEstimate(sigma=6.0, block_map=np.full((1, 1), 6.0), block=64, chroma=0.5)
+    assert choose_model(req, noisy)[0] == "ffdnet" and choose_model(req, clean_ish)[0] == "dncnn"
+    assert choose_model(req, clean_ish, dncnn_available=False)[0] == "ffdnet"
+    assert choose_model(req, noisy, ffdnet_available=False)[0] == "dncnn"

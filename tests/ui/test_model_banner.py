@@ -86,6 +86,31 @@ def test_banner_imports_a_file_after_checking_it(make_window, qtbot, tmp_path):
     assert not banner.isVisibleTo(w)
 
 
+def test_banner_follows_the_chosen_model_and_gets_ffdnet(make_window, qtbot, weights_server):
+    """FFDNet chosen and missing: the banner offers FFDNet (downloaded, sha256 checked); then "auto" runs
+    with FFDNet alone (no banner), while DnCNN chosen by name still asks for DnCNN."""
+    from pixtools_desktop.ml.weights import FFD_COLOR
+    from pixtools_desktop.ui.model_banner import FFD_MISSING_TEXT, MISSING_TEXT
+
+    w = make_window()
+    choose(w, ["denoise"])
+    banner, combo = w.model_banner, w.ops_panel.denoise.model
+
+    def pick(model: str) -> None:
+        combo.setCurrentIndex(combo.findData(model))
+
+    pick("ffdnet")
+    assert banner.isVisibleTo(w) and banner.label.text() == FFD_MISSING_TEXT
+    banner.url = f"{weights_server}/FFDNet_color.mat"
+    qtbot.mouseClick(banner.download_btn, qtbot_button())
+    qtbot.waitUntil(lambda: not banner.isVisibleTo(w), timeout=20000)
+    assert find_weights(w.settings, FFD_COLOR) is not None and find_weights(w.settings) is None
+    pick("auto")
+    assert not banner.isVisibleTo(w), "auto runs with FFDNet alone"
+    pick("dncnn")
+    assert banner.isVisibleTo(w) and banner.label.text() == MISSING_TEXT
+
+
 def qtbot_button():
     from PySide6.QtCore import Qt
 
