@@ -49,6 +49,9 @@ class ModelBanner(QFrame):
     def refresh(self, denoise_wanted: bool, model: str = "auto") -> None:
         """Show the banner when denoise is wanted and the chosen model cannot run: DnCNN or
         FFDNet when chosen by name; for "auto", when neither is installed (it runs with either)."""
+        if not denoise_wanted:  # and the ml package (numpy) stays unloaded until denoise is ticked
+            self.hide()
+            return
         from pixtools_desktop.ml.weights import COLOR, FFD_COLOR, find_weights
 
         have_dncnn = find_weights(self.settings, COLOR) is not None
@@ -62,7 +65,7 @@ class ModelBanner(QFrame):
         if need is not None and need != self.kind and self.download_btn.isEnabled():  # not mid-download
             self.kind = need
             self.label.setText(MISSING_TEXT if need == COLOR else FFD_MISSING_TEXT)
-        self.setVisible(denoise_wanted and need is not None)
+        self.setVisible(need is not None)
 
     def _busy(self, text: str) -> None:
         self.label.setText(text)

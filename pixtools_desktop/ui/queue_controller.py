@@ -140,7 +140,9 @@ class QueueController(QObject):
             self.backend.pause()
         if start_after_paint and window is not None:
             after_first_paint(window, self._start_backend)
-            QTimer.singleShot(SINK_START_FALLBACK_MS, self, self._start_backend)  # a paint that never came
+            # A paint that never came (a minimised start): counted from the event loop's first turn,
+            # not from here, so a slow construction on a loaded machine does not beat the paint.
+            QTimer.singleShot(0, self, lambda: QTimer.singleShot(SINK_START_FALLBACK_MS, self, self._start_backend))
         else:
             self._start_backend()
         self.stateChanged.emit()
