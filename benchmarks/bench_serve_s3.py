@@ -25,11 +25,12 @@ from pixtools_desktop.core.settings import Settings
 from pixtools_desktop.core.store import JobStore, NewJob
 from pixtools_desktop.remote.backend import RemoteBackend
 from tests.cloud.cloud_servers import ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed
+from tests.conftest import testdata_root
 from tests.server.serve_proc import ServeProcess
 
 
 def main(n: int) -> None:
-    src = sorted((REPO.parent / "shared" / "data" / "testsets" / "Kodak24").glob("*.png"))
+    src = sorted((testdata_root() / "testsets" / "Kodak24").glob("*.png"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         inputs = []

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import testdata_root
+
 REPO = Path(__file__).resolve().parents[2]
-WEIGHTS = REPO.parent / "shared" / "data" / "weights"
+WEIGHTS = testdata_root() / "weights"  # PIXTOOLS_TESTDATA, as every other test reads it
 START_TIMEOUT_S = 40.0
 
 
