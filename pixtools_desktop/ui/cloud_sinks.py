@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from pixtools_desktop.core.jobs import Job
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SINK_START_FALLBACK_MS = 3000
+PAINT_FALLBACK_MS = 3000  # a start that waits for the first paint waits at most this long
 
 
 class CloudSinks(QObject):
@@ -46,8 +46,7 @@ class CloudSinks(QObject):
         if window is None or not window.isVisible():
             self.start()
             return
-        after_first_paint(window, self.start)
-        QTimer.singleShot(SINK_START_FALLBACK_MS, self, self.start)  # a paint that came before the gate
+        after_first_paint(window, self.start, fallback_ms=PAINT_FALLBACK_MS)  # also if the paint came already
 
     def wanted(self) -> bool:
         """S3 uploads switched on or a webhook URL set: only then do the sinks run (and boto3/httpx load)."""

@@ -33,11 +33,17 @@ def report_first_paint(window: QWidget) -> None:
 
 
 class _PaintGate(QObject):
-    """Runs `then` once from the event loop after the watched widget's first paint."""
+    """Runs `then` once from the event loop: after the watched widget's first paint, or
+    after `fallback_ms` counted from the event loop's first turn (a paint that never
+    comes, or came before the gate), whichever is first."""
 
-    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+    def __init__(self, widget: QWidget, then: Callable[[], None], fallback_ms: int | None) -> None:
         super().__init__(widget)
-        self._then = then
+        self._then: Callable[[], None] | None = then
+        if fallback_ms is not None:
+            # Counted from the loop's first turn, not from here: a slow construction on a
+            # loaded machine must not beat the paint.
+            QTimer.singleShot(0, self, lambda: QTimer.singleShot(fallback_ms, self, self._fire))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.Paint:
@@ -46,10 +52,13 @@ class _PaintGate(QObject):
         return False
 
     def _fire(self) -> None:
-        self._then()
-        self.deleteLater()
+        then, self._then = self._then, None
+        if then is not None:
+            then()
+            self.deleteLater()  # and with it the fallback timer, whose context it is
 
 
-def after_first_paint(widget: QWidget, then: Callable[[], None]) -> None:
-    """Run `then` from the event loop once `widget` has painted for the first time."""
-    widget.installEventFilter(_PaintGate(widget, then))
+def after_first_paint(widget: QWidget, then: Callable[[], None], *, fallback_ms: int | None = None) -> None:
+    """Run `then` once from the event loop when `widget` has painted for the first time
+    (or after `fallback_ms`, counted from the event loop's first turn)."""
+    widget.installEventFilter(_PaintGate(widget, then, fallback_ms))

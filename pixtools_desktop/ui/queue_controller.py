@@ -33,7 +33,7 @@ from pixtools_desktop.core.store import JobStore, work_rates
 from pixtools_desktop.ui.add_files import AddRequest, AddResult, run_add, same_options
 from pixtools_desktop.ui.backend_factory import make_backend
 from pixtools_desktop.ui.bridge import BackendBridge
-from pixtools_desktop.ui.cloud_sinks import SINK_START_FALLBACK_MS, CloudSinks
+from pixtools_desktop.ui.cloud_sinks import PAINT_FALLBACK_MS, CloudSinks
 from pixtools_desktop.ui.eta import Work, lane_of, megapixels, work_key
 from pixtools_desktop.ui.first_paint import after_first_paint
 from pixtools_desktop.ui.queue_model import QueueModel
@@ -139,10 +139,7 @@ class QueueController(QObject):
         else:
             self.backend.pause()
         if start_after_paint and window is not None:
-            after_first_paint(window, self._start_backend)
-            # A paint that never came (a minimised start): counted from the event loop's first turn,
-            # not from here, so a slow construction on a loaded machine does not beat the paint.
-            QTimer.singleShot(0, self, lambda: QTimer.singleShot(SINK_START_FALLBACK_MS, self, self._start_backend))
+            after_first_paint(window, self._start_backend, fallback_ms=PAINT_FALLBACK_MS)  # or a minimised start
         else:
             self._start_backend()
         self.stateChanged.emit()

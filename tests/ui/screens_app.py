@@ -121,6 +121,11 @@ def _cut_labels(panel) -> list[str]:
     return cut
 
 
+def exposed(top: QWidget):
+    """A condition: the window is mapped and exposed (under load a fixed settle grabbed unpainted frames)."""
+    return lambda: top.isVisible() and top.windowHandle() is not None and top.windowHandle().isExposed()
+
+
 class Driver(QObject):
     def __init__(self, window, photos: Path, out: Path) -> None:
         super().__init__(window)
@@ -129,6 +134,7 @@ class Driver(QObject):
         self.deadline = time.monotonic() + 120
         self.steps = iter(self.plan())
         self.wait_until = 0.0
+        self.settle = 0.0
         self.condition = None
         self.timer = QTimer(self)
         self.timer.setInterval(50)
@@ -161,12 +167,12 @@ class Driver(QObject):
             "result_text_cut": _cut_labels(w.results),
         }
         w.header.menu.popup(w.header.more.mapToGlobal(QPoint(0, 40)))
-        yield None, SETTLE_S
+        yield exposed(w.header.menu), SETTLE_S
         self.shoot("menu", w.header.menu, extra=_menu_regions(w.header.menu))
         w.header.menu.hide()
         combo = w.ops_panel.preset_combo
         combo.showPopup()
-        yield None, SETTLE_S
+        yield exposed(combo.view().window()), SETTLE_S
         self.shoot("combo_popup", combo.view().window(), regions=False, extra=_view_regions(combo.view()))
         combo.hidePopup()
         w.resize(1280, 860)
@@ -174,7 +180,7 @@ class Driver(QObject):
         dlg = w.file_dialog("files")
         dlg.setDirectory(str(self.photos))
         dlg.open()
-        yield None, 1.0
+        yield exposed(dlg), 1.0
         self.shoot("file_dialog", dlg)
         tree = dlg.findChild(QTreeView, "treeView")
         header = tree.header()
@@ -188,20 +194,19 @@ class Driver(QObject):
         dlg.reject()
         box = w.big_folder_box(str(self.photos), 612)
         box.open()
-        yield None, SETTLE_S
+        yield exposed(box), SETTLE_S
         self.shoot("message_box", box)
         box.reject()
         w.open_settings()
         settings = w._settings_dialog
-        # Under load a fixed settle grabbed a not-yet-painted frame (one flat colour): wait until it is exposed.
-        yield (lambda: settings.windowHandle() is not None and settings.windowHandle().isExposed()), SETTLE_S
+        yield exposed(settings), SETTLE_S
         self.shoot("settings", settings)
         settings.reject()
         w.open_health()
         from pixtools_desktop.ui.health_panel import HealthDialog
 
         health = next(d for d in w.findChildren(HealthDialog) if d.isVisible())
-        yield (lambda: health.report is not None), 0.4
+        yield (lambda: health.report is not None and exposed(health)()), 0.4
         self.shoot("health", health)
         health.accept()
         job = w.store.get(w.model.job_id(done))
@@ -209,7 +214,7 @@ class Driver(QObject):
         from pixtools_desktop.ui.compare_view import CompareDialog, CompareView
 
         compare = next(d for d in w.findChildren(CompareDialog) if d.isVisible())
-        yield None, 1.5
+        yield exposed(compare), 1.5
         self.shoot("compare", compare)
         view = compare.findChild(CompareView)
         if view is not None:  # the photo canvas is not chrome: left out of the "mostly black" check
@@ -244,13 +249,14 @@ class Driver(QObject):
             if not self.condition():
                 return
             self.condition = None
+            self.wait_until = now + self.settle  # the settle counts from when the condition holds
         if now < self.wait_until:
             return
         try:
             cond, settle = next(self.steps)
         except StopIteration:
             return self.finish(0)
-        self.condition, self.wait_until = cond, time.monotonic() + settle
+        self.condition, self.settle, self.wait_until = cond, settle, time.monotonic() + settle
 
     def finish(self, code: int) -> None:
         self.timer.stop()
