@@ -193,6 +193,9 @@ class LocalRunner:
         job = self._claim(lane)
         if job is None:
             return False
+        if self._paused.is_set():  # paused between the check and the claim: it goes back untouched
+            self.store.requeue(job.id)
+            return False
         # The engine (numpy, Pillow) loads with the first job, not with the runner:
         # the window builds its runner before its first paint.
         from pixtools_desktop.core.engine import run_job

@@ -212,6 +212,8 @@ class RemoteBackend:
         row = state.load(self.store, job_id)
         if job is None or row is None or job.status.is_final:
             return
+        if row.phase == state.SUBMIT and self._paused.is_set():
+            return  # claimed as pause() landed: the claim's check ran before it; nothing is uploaded
         if self.store.is_cancel_requested(job_id):
             self.store.mark_cancelled(job_id)
             self._finished(self.store.get(job_id))  # type: ignore[arg-type]

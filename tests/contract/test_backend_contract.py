@@ -160,6 +160,32 @@ def test_pause_starts_nothing_new(make_backend, store, photos, tmp_path):
     _wait(lambda: all(rec.finished(j.id) for j in jobs))
 
 
+def test_pause_landing_during_a_claim_starts_nothing(make_backend, kind, store, photos, tmp_path, monkeypatch):
+    """The worker checked "not paused" and is claiming as the user presses Pause (CI caught this once)."""
+    backend, rec = make_backend(store, start=False)
+    [job] = backend.submit([_job(photos[0], tmp_path / "out")])
+    if kind == "local":
+        owner, name = store, "claim_next"
+    else:
+        from pixtools_desktop.remote import state
+
+        owner, name = state, "claim_due"
+    real = getattr(owner, name)
+
+    def claim_as_pause_lands(*args, **kwargs):
+        backend.pause()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, claim_as_pause_lands)
+    backend.start()
+    time.sleep(1.0)
+    assert not rec.events and store.get(job.id).status == JobStatus.PENDING
+    monkeypatch.undo()
+    backend.resume()
+    _wait(lambda: rec.finished(job.id))
+    assert store.get(job.id).status == JobStatus.COMPLETED
+
+
 def test_retry_after_the_cause_is_fixed(make_backend, store, photos, tmp_path):
     bad = tmp_path / "later.png"
     bad.write_bytes(b"not an image yet")
