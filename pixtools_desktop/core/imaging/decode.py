@@ -19,9 +19,8 @@ Design choices, and why:
 * **No global mutable state** beyond that one-time set-up: plugins (HEIF via
   pillow-heif included) are registered once at import; nothing else
   module-level is written. `ImageFile.LOAD_TRUNCATED_IMAGES` stays False so a
-  truncated file is an error, not a grey half-picture; a JPEG whose scan data
-  is far too short for the size its header declares (libjpeg pads it with grey
-  without complaint) is refused before decoding.
+  truncated file is an error, not a grey half-picture; the two cut JPEGs
+  libjpeg pads with grey without complaint are caught in `jpeg_cut`.
 * **Every decoder failure is "damaged".** Pillow's plugins raise all sorts of
   exceptions on hostile files (TypeError "Missing dimensions" from a TIFF
   without a size, ...): any of them becomes a plain damaged-file message.
@@ -49,6 +48,7 @@ from pixtools_desktop.core.errors import (
     JobError,
     UnsupportedImageError,
 )
+from pixtools_desktop.core.imaging import jpeg_cut
 from pixtools_desktop.core.imaging._exif import (
     icc_colour_space,
     reset_exif_orientation,
@@ -145,18 +145,6 @@ def _too_large(width: int, height: int, max_pixels: int) -> ImageDecodeError:
     return ImageDecodeError(too_large_message(width, height, max_pixels), code=ErrorCode.TOO_LARGE)
 
 
-def _jpeg_scan_too_short(im: ImageFile.ImageFile, file_size: int) -> bool:
-    """A baseline or progressive JPEG spends at least one bit per 8x8 luma block
-    (a DC code; progressive first scans too), so a file smaller than
-    blocks / 8 bytes cannot hold the image its header declares. libjpeg then
-    fills the rest with grey and Pillow reports nothing."""
-    if im.format not in ("JPEG", "MPO"):
-        return False
-    w, h = im.size
-    blocks = ((w + 7) // 8) * ((h + 7) // 8)
-    return file_size * 8 < blocks
-
-
 def _identify(fp: BinaryIO, filename: str) -> ImageFile.ImageFile | None:
     """`Image.open` without its process-wide bomb check (see module doc)."""
     fp.seek(0)
@@ -229,7 +217,7 @@ def open_image(fp: BinaryIO, filename: str = "", *, max_pixels: int = DEFAULT_MA
         raise ImageDecodeError(f"The image is damaged: its header declares a size of {width} x {height} pixels.")
     if max_pixels > 0 and width * height > max_pixels:
         raise _too_large(width, height, max_pixels)
-    if _jpeg_scan_too_short(im, size):
+    if jpeg_cut.scan_too_short(im, size):
         raise ImageDecodeError(
             f"The image is truncated or damaged: its header declares {width} x {height} pixels, "
             f"but the file holds only {size:,} bytes, far too few for that picture."
@@ -412,6 +400,8 @@ def _decode(
         if _looks_truncated(exc, fmt, fp.read()):
             raise ImageDecodeError(TRUNCATED_MESSAGE) from exc
         raise ImageDecodeError(DAMAGED_MESSAGE.format(fmt=fmt)) from exc
+    if jpeg_cut.ends_in_grey_fill(im):
+        notes.append(jpeg_cut.GREY_FILL_WARNING)
 
     icc = _as_bytes(im.info.get("icc_profile"))
     xmp = _as_bytes(im.info.get("xmp"))

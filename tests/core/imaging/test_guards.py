@@ -19,6 +19,7 @@ from PIL import Image
 from pixtools_desktop.core import imaging
 from pixtools_desktop.core.errors import ErrorCode, ImageDecodeError
 from pixtools_desktop.core.executor import execute_job
+from pixtools_desktop.core.imaging.jpeg_cut import GREY_FILL_WARNING, ends_in_grey_fill
 from pixtools_desktop.core.imaging.metadata import extract_metadata
 from pixtools_desktop.core.jobs import JobStatus, OutputOptions
 from pixtools_desktop.core.store import JobStore, NewJob
@@ -60,6 +61,30 @@ def test_real_jpegs_pass_the_scan_length_check(exif_jpgs, tmp_path):
     flat = tmp_path / "flat.jpg"  # the most compressible photo there is: one flat colour
     Image.new("RGB", (4000, 3000), (128, 128, 128)).save(flat, "JPEG", quality=75)
     assert imaging.load_image(flat, reduce_to=lambda w, h: (100, 75)).original_size == (4000, 3000)
+
+
+def test_a_cut_jpeg_ending_in_an_end_marker_completes_with_a_warning(exif_jpgs, tmp_path, store, settings):
+    """libjpeg pads a scan that stops early with grey and only warns; a cut file with FF D9 appended decodes."""
+    whole = next(exif_jpgs.rglob("DSCN0010.jpg")).read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole[: len(whole) // 2] + b"\xff\xd9")
+    complete = tmp_path / "complete.jpg"
+    complete.write_bytes(whole)
+    assert imaging.load_image(complete).warnings == []
+    for reduce_to in (None, lambda w, h: (w // 4, h // 4)):  # full size and libjpeg's reduced DCT scale
+        assert imaging.load_image(cut, reduce_to=reduce_to).warnings == [GREY_FILL_WARNING]
+    [job] = store.add_jobs([NewJob(str(cut), ["png"], options=OutputOptions(output_dir=str(tmp_path / "o")))])
+    final = execute_job(store, store.claim_next("std"), settings)
+    assert final.status == JobStatus.COMPLETED and final.warnings == [GREY_FILL_WARNING]
+
+
+def test_the_grey_fill_check_spares_complete_photos(exif_jpgs, cbsd68):
+    for path in sorted(exif_jpgs.rglob("*.jpg")):
+        assert GREY_FILL_WARNING not in imaging.load_image(path).warnings, path.name
+    for png in sorted(cbsd68.glob("*.png"))[:20]:
+        buf = io.BytesIO()
+        Image.open(png).convert("RGB").save(buf, "JPEG", quality=90)
+        assert not ends_in_grey_fill(Image.open(buf)), png.name
 
 
 # ---------------------------------------------------------------- one pixel guard for every format
