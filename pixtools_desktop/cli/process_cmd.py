@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,8 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _options(args: argparse.Namespace) -> OutputOptions:
     s = args.settings
+    out = args.out or s.output_dir
     return OutputOptions(
-        output_dir=args.out or s.output_dir,
+        # absolute: jobs outlive this shell's folder (`jobs list`, a rerun from elsewhere, own-output checks)
+        output_dir=os.path.abspath(os.path.expanduser(out)) if out else out,
         naming_template=args.naming or s.naming_template,
         overwrite=OverwritePolicy(args.overwrite or s.overwrite),
         keep_metadata=not args.strip_metadata and s.keep_metadata,

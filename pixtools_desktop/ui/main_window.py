@@ -100,6 +100,7 @@ class MainWindow(IntakeMixin, QMainWindow):
         )
         self.watcher = FolderWatcher(self.store, self.settings, self)
         self.watcher.arrived.connect(self.add_watched)
+        self.watcher.baselined.connect(self._watch_started)
         self.watcher.apply_settings()
         self._refresh_controls()
 
@@ -135,6 +136,11 @@ class MainWindow(IntakeMixin, QMainWindow):
     @Slot(str, int)
     def _show_message(self, text: str, ms: int) -> None:
         self.statusBar().showMessage(text, ms)
+
+    @Slot(str, int)
+    def _watch_started(self, folder: str, already: int) -> None:
+        there = f"the {already:,} photo(s) already there are left alone; " if already else ""
+        self.statusBar().showMessage(f"Watching {folder}: {there}new photos will be queued.", 10000)
 
     # ------------------------------------------------------------ construction
     def _build_ui(self) -> None:

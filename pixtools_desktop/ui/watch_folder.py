@@ -4,9 +4,11 @@ Off by default (`watch_enabled`). Every `INTERVAL_MS` the folder (and its
 sub-folders, except the output subfolder and hidden ones) is listed; a photo
 is taken once its size and modification time held still between two looks,
 so a file still being copied is never read half-written. Files the app wrote
-(job outputs in the store) are never taken. After a restart the first looks
-find what arrived while the app was closed; photos already done with the
-same settings are recognised by the batch planner and not redone.
+(store/written.py) are never taken. Only photos that *arrive* are queued: the
+first look at a newly watched folder takes its photos as a baseline and queues
+none of them, and what was taken is kept in the store (store/watch_seen.py),
+so neither a restart nor "Clear finished" makes an old photo new again. After
+a restart the first looks find what arrived while the app was closed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBo
 from pixtools_desktop.core.errors import ValidationError
 from pixtools_desktop.core.inputs import is_image_name
 from pixtools_desktop.core.settings import Settings
+from pixtools_desktop.core.store import watch_seen
 from pixtools_desktop.ui import dialogs
 from pixtools_desktop.ui import presets as P
 
@@ -56,13 +59,14 @@ class FolderWatcher(QObject):
     """Emits `arrived(paths)` for photos that are new and whose size held still."""
 
     arrived = Signal(list)
+    baselined = Signal(str, int)  # folder, photos already there (left alone)
 
     def __init__(self, store, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.settings = settings
         self._last: dict[str, tuple[int, int]] = {}
-        self._taken: set[str] = set()
+        self._seen: dict[str, tuple[int, int]] | None = None  # None: no baseline yet
         self._folder: str | None = None
         self.timer = QTimer(self)
         self.timer.setObjectName("watchFolder")
@@ -73,7 +77,8 @@ class FolderWatcher(QObject):
         """Start, stop or re-point the watcher after the settings changed."""
         folder = self.settings.watch_folder if self.settings.watch_enabled else None
         if folder != self._folder:
-            self._last, self._taken = {}, set()
+            self._last = {}
+            self._seen = watch_seen.load(self.store, folder) if folder else None
             self._folder = folder
         if folder and Path(folder).is_dir():
             if not self.timer.isActive():
@@ -89,13 +94,20 @@ class FolderWatcher(QObject):
         if not self._folder:
             return []
         now = list_photos(Path(self._folder), self.settings.output_subfolder)
-        steady = [p for p, sig in now.items() if p not in self._taken and sig[0] > 0 and self._last.get(p) == sig]
+        if self._seen is None:  # first look at this folder: what is there already stays as it is
+            watch_seen.remember(self.store, self._folder, now, baseline=True)
+            self._seen, self._last = dict(now), now
+            self.baselined.emit(self._folder, len(now))
+            return []
+        seen = self._seen
+        steady = {p: sig for p, sig in now.items() if seen.get(p) != sig and sig[0] > 0 and self._last.get(p) == sig}
         self._last = now
         if not steady:
             return []
         ours = self.store.known_output_paths(steady)
         fresh = sorted(p for p in steady if p not in ours)
-        self._taken.update(steady)
+        watch_seen.remember(self.store, self._folder, steady)
+        seen.update(steady)
         if fresh:
             self.arrived.emit(fresh)
         return fresh

@@ -15,10 +15,15 @@ from tests.conftest import require_testdata
 
 @pytest.fixture
 def run_cli(pixtools_home):
-    def run(*args: str, timeout: float = 120, env: dict | None = None, check: bool = False):
+    def run(*args: str, timeout: float = 120, env: dict | None = None, check: bool = False, cwd=None):
         e = {**os.environ, "PIXTOOLS_HOME": str(pixtools_home), **(env or {})}
         proc = subprocess.run(
-            [sys.executable, "-m", "pixtools_desktop", *args], capture_output=True, text=True, timeout=timeout, env=e
+            [sys.executable, "-m", "pixtools_desktop", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=e,
+            cwd=cwd,
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")

@@ -149,6 +149,15 @@ def test_rerun_skips_finished_work_and_jobs_commands(run_cli, photo_dir, tmp_pat
     assert json.loads(shown.stdout)["job_id"] == jobs[0]["job_id"]
 
 
+def test_a_relative_out_folder_is_recorded_as_an_absolute_one(run_cli, photo_dir, tmp_path):
+    """Jobs outlive the shell's folder: `jobs list` elsewhere, reruns, the window's own-output check."""
+    proc = run_cli("process", str(photo_dir), "--ops", "jpg", "--out", "rel out", "--json", cwd=tmp_path, check=True)
+    paths = [o["path"] for job in json.loads(proc.stdout)["jobs"] for o in job["outputs"]]
+    assert len(paths) == 4 and all(Path(p).is_absolute() and Path(p).parent == tmp_path / "rel out" for p in paths)
+    listing = json.loads(run_cli("jobs", "list", "--json", check=True).stdout)
+    assert {o["path"] for j in listing for o in j["outputs"]} == set(paths)
+
+
 def test_retry_failed_after_fixing_the_file(run_cli, tmp_path):
     good = require_testdata("testsets", "CBSD68", "101085.png")
     broken = tmp_path / "in" / "later.png"

@@ -47,28 +47,57 @@ def test_outputs_go_to_a_subfolder_and_are_never_queued_again(make_window, qtbot
     qtbot.waitUntil(lambda: w.model.rowCount() == rows + 9, timeout=10000)
 
 
-def test_the_store_knows_output_paths(tmp_path):
+def test_outputs_stay_known_after_clear_finished(make_window, qtbot, photos):
+    """Clearing history used to forget what the app wrote: the next folder add queued its outputs."""
+    w = make_window()
+    w.settings.notifications = False
+    choose(w, ["jpg"])
+    w.ops_panel.output_dir.setText(str(photos / "converted"))  # a chosen folder inside the photos' folder
+    _run(w, qtbot, photos)
+    assert len(list((photos / "converted").glob("*_jpg.jpg"))) == 8
+    w.buttons["clear"].click()
+    assert w.model.rowCount() == 0 and w.store.list_jobs() == []
+    choose(w, ["webp"])
+    assert w.add_paths([str(photos)])
+    qtbot.waitUntil(lambda: not w.queue._tasks, timeout=20000)
+    added = sorted(w.model.data(w.model.index(r, 0)) for r in range(w.model.rowCount()))
+    assert len(added) == 8 and all(name.endswith(".png") for name in added), added
+    assert len([p for p, why in w.skipped if "written by PixTools" in why]) == 8
+
+
+def test_the_store_knows_output_paths(tmp_path, monkeypatch):
     from pixtools_desktop.core.jobs import OutputRecord
     from pixtools_desktop.core.store import JobStore, NewJob
 
     with JobStore(tmp_path / "jobs.sqlite3") as store:
-        [job] = store.add_jobs([NewJob(str(tmp_path / "a.png"), ["webp"])])
+        [job, other] = store.add_jobs(
+            [NewJob(str(tmp_path / "a.png"), ["webp"]), NewJob(str(tmp_path / "b.png"), ["jpg"])]
+        )
         out = str(tmp_path / "PixTools" / "a_webp.webp")
         store.save_outputs(job.id, [OutputRecord("webp", out, 10, "image/webp")])
+        monkeypatch.chdir(tmp_path)  # a relative path is recorded as the absolute file it names
+        store.save_outputs(other.id, [OutputRecord("jpg", "out/b_jpg.jpg", 10, "image/jpeg")])
+        monkeypatch.chdir("/")
         assert store.known_output_paths([out, str(tmp_path / "a.png")]) == {out}
+        assert store.known_output_paths([tmp_path / "out" / "b_jpg.jpg"]) == {str(tmp_path / "out" / "b_jpg.jpg")}
         assert store.known_output_paths([]) == set()
+        assert store.delete([job.id, other.id]) == 2
+        assert store.known_output_paths([out]) == {out}  # the jobs are gone, the files stay known
 
 
 def test_watch_folder_queues_finished_copies_once_and_survives_a_restart(make_window, qtbot, tmp_path, photos):
     watch = tmp_path / "watch"
     watch.mkdir()
+    src = sorted(photos.glob("*.png"))
+    shutil.copy(src[2], watch / "already_there.png")
     w = make_window()
     w.settings.notifications = False
     choose(w, ["jpg"])
     w.settings.watch_enabled, w.settings.watch_folder = True, str(watch)
     w.watcher.apply_settings()
     assert w.watcher.timer.isActive()
-    src = sorted(photos.glob("*.png"))
+    assert w.watcher.scan() == [] and w.watcher.scan() == []  # what was there when watching began stays
+    assert "1 photo(s) already there are left alone" in w.statusBar().currentMessage()
     data = src[0].read_bytes()
     arriving = watch / "arriving.png"
     arriving.write_bytes(data[: len(data) // 2])  # still being copied
@@ -83,17 +112,22 @@ def test_watch_folder_queues_finished_copies_once_and_survives_a_restart(make_wi
     wait_idle(qtbot, w)
     assert (watch / "PixTools" / "arriving_jpg.jpg").exists()
     assert w.watcher.scan() == [] and w.watcher.scan() == []  # its output is never taken
+    w.buttons["clear"].click()  # history cleared: the watch folder still knows what it took
+    assert w.model.rowCount() == 0
     w.shutdown()
     w.close()
 
     shutil.copy(src[1], watch / "while_closed.png")  # lands while the app is closed
     w2 = make_window()
     assert w2.settings.watch_enabled and w2.watcher.timer.isActive()
+    assert w2.watcher.scan() == []
+    assert [Path(p).name for p in w2.watcher.scan()] == ["while_closed.png"]
+    qtbot.waitUntil(lambda: w2.model.rowCount() == 1, timeout=10000)
+    assert w2.model.data(w2.model.index(0, 0)) == "while_closed.png"
+    shutil.copy(src[3], watch / "already_there.png")  # replaced by another photo: it arrives again
     w2.watcher.scan()
-    assert sorted(Path(p).name for p in w2.watcher.scan()) == ["arriving.png", "while_closed.png"]
-    qtbot.waitUntil(lambda: w2.model.rowCount() == 2, timeout=10000)  # arriving.png is done: not a new job
-    names = sorted(w2.model.data(w2.model.index(r, 0)) for r in range(2))
-    assert names == ["arriving.png", "while_closed.png"]
+    assert [Path(p).name for p in w2.watcher.scan()] == ["already_there.png"]
+    qtbot.waitUntil(lambda: w2.model.rowCount() == 2 and not w2.queue._tasks, timeout=10000)
 
 
 def test_clear_finished_keeps_failed_jobs(make_window, qtbot, photos):

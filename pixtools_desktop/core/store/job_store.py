@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pixtools_desktop.core.jobs import FINAL_STATUSES, Job, JobStatus, OutputOptions, OutputRecord
-from pixtools_desktop.core.store import claims
+from pixtools_desktop.core.store import claims, written
 from pixtools_desktop.core.store.job_rows import JobRowsMixin
 from pixtools_desktop.core.store.migrations import migrate
 
@@ -284,6 +284,7 @@ class JobStore(JobRowsMixin):
                 "UPDATE jobs SET outputs = ?, updated_at = ? WHERE id = ?",
                 (json.dumps([o.to_json() for o in outputs]), utcnow(), job_id),
             )
+            written.remember(conn, outputs)
 
     def complete(
         self,
@@ -310,6 +311,8 @@ class JobStore(JobRowsMixin):
                     job_id,
                 ),
             )
+            if cur.rowcount == 1:
+                written.remember(conn, outputs)
         return cur.rowcount == 1
 
     def fail(
@@ -527,14 +530,8 @@ class JobStore(JobRowsMixin):
             ).rowcount
 
     def known_output_paths(self, paths: Iterable[str | os.PathLike[str]]) -> set[str]:
-        """Those of `paths` that some job wrote as an output (as given), so adding a folder
-        or watching one never feeds the app its own results. One scan of the outputs column."""
-        wanted = {os.path.abspath(os.fspath(p)): os.fspath(p) for p in paths}
-        if not wanted:
-            return set()
-        rows = self.query("SELECT json_extract(o.value, '$.path') AS path FROM jobs, json_each(jobs.outputs) AS o")
-        written = {os.path.abspath(r["path"]) for r in rows if r["path"]}
-        return {given for absolute, given in wanted.items() if absolute in written}
+        """Those of `paths` (as given) the app ever wrote as an output, even if the job is gone."""
+        return written.known(self, paths)
 
     def integrity_check(self) -> str:
         rows = self.query("PRAGMA quick_check")

@@ -183,6 +183,25 @@ CREATE TABLE work_rates (
 )
 """
 
+
+# Own outputs (window): every file the app wrote, outliving the jobs that wrote
+# it (store/written.py), filled from the jobs already in the database; and what
+# the watch folder has seen (store/watch_seen.py).
+def _v50_own_files(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE written_outputs (path TEXT PRIMARY KEY, written_at REAL NOT NULL) WITHOUT ROWID")
+    conn.execute(
+        "INSERT OR IGNORE INTO written_outputs (path, written_at) "
+        "SELECT json_extract(o.value, '$.path'), 0 FROM jobs, json_each(jobs.outputs) AS o "
+        "WHERE json_extract(o.value, '$.path') IS NOT NULL"
+    )
+    # The watch folder's memory (store/watch_seen.py): baselines and the photos taken.
+    conn.execute("CREATE TABLE watch_folders (folder TEXT PRIMARY KEY, since REAL NOT NULL) WITHOUT ROWID")
+    conn.execute(
+        "CREATE TABLE watch_seen (folder TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, "
+        "mtime_ns INTEGER NOT NULL, PRIMARY KEY (folder, path)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "jobs table", _V1_JOBS),
     Migration(2, "S3 uploads table (cloud sinks)", _V2_UPLOADS),
@@ -191,6 +210,7 @@ MIGRATIONS: list[Migration] = [
     Migration(20, "sealed webhook URLs, idempotency fingerprints, remote stall clock", _V20_HARDENING),
     Migration(30, "error code beside each failure message (engine)", _V30_ERROR_CODE),
     Migration(40, "learned work rates for the ETA (sched)", _V40_WORK_RATES),
+    Migration(50, "files written and photos watched, kept when jobs are cleared", _v50_own_files),
 ]
 
 
