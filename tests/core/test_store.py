@@ -1,5 +1,6 @@
 """The job store on a real SQLite file: WAL, migrations, atomic claims, recovery."""
 
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -175,3 +176,23 @@ def test_failed_migration_rolls_back(tmp_path, monkeypatch):
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     conn.close()
     assert "a" not in cols and version < 998
+
+
+def test_migration_50_remembers_the_outputs_of_jobs_already_in_the_database(tmp_path, monkeypatch):
+    """A database from before the written_outputs table: its jobs' outputs become known files."""
+
+    path = tmp_path / "jobs.sqlite3"
+    before_50 = [m for m in migrations.MIGRATIONS if m.version < 50]
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", before_50)
+        with JobStore(path) as s:
+            [job] = s.add_jobs(_new(1))
+            out = str(tmp_path / "out" / "a_jpg.jpg")
+            with s.transaction() as conn:  # as the code before version 50 recorded outputs: on the row only
+                outputs = json.dumps([OutputRecord("jpg", out, 10, "image/jpeg").to_json()])
+                conn.execute("UPDATE jobs SET outputs = ?, status = 'COMPLETED' WHERE id = ?", (outputs, job.id))
+            assert s.schema_version == 40
+    with JobStore(path) as s:
+        assert s.schema_version == max(m.version for m in migrations.MIGRATIONS)
+        s.clear_history()
+        assert s.known_output_paths([out, str(tmp_path / "other.jpg")]) == {out}
