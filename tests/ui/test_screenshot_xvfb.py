@@ -245,6 +245,48 @@ def test_first_start_on_a_laptop_screen_fits_it(laptop_xserver, tmp_path):
     assert info["folded"], "at this width the header's extra actions fold into More"
 
 
+RESTART = """
+import json, sys, time
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from pixtools_desktop.ui.main_window import MainWindow
+def settle(s):
+    end = time.monotonic() + s
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+w = MainWindow()
+w.show()
+settle(1.0)
+if sys.argv[1] == "first":
+    w.resize(w.minimumWidth() + 2, 520)
+    w.move(4, 50)
+    settle(0.8)
+    w.splitter.setSizes([300, 400, 200])
+    settle(0.3)
+g = w.geometry()
+print(json.dumps({"geometry": [g.x(), g.y(), g.width(), g.height()], "splitter": w.splitter.sizes(),
+                  "asked": [w.minimumWidth() + 2, 520]}))
+w.shutdown()
+"""
+
+
+def test_window_geometry_comes_back_after_a_restart(laptop_xserver, tmp_path):
+    """Size, place and panel widths as the user left them, in a real X window with a window manager."""
+    env = {**os.environ, "DISPLAY": laptop_xserver, "QT_QPA_PLATFORM": "xcb", "PIXTOOLS_HOME": str(tmp_path)}
+    seen = []
+    for phase in ("first", "second"):
+        proc = subprocess.run(
+            [sys.executable, "-c", RESTART, phase], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        seen.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    first, second = seen
+    assert first["geometry"][2:] == first["asked"], first  # the window manager honoured the resize
+    assert second["geometry"] == first["geometry"], seen
+    assert second["splitter"] == first["splitter"], seen
+
+
 def test_refresh_docs_screenshots_on_request(shots):
     if os.environ.get("PIXTOOLS_UPDATE_SCREENSHOT") != "1":
         pytest.skip("set PIXTOOLS_UPDATE_SCREENSHOT=1 to refresh docs/ screenshots")

@@ -195,7 +195,7 @@ def test_queue_settings_and_geometry_survive_a_restart(make_window, qtbot, photo
     assert w2.ops_panel.naming.text() == "{stem}-{n}.{ext}"
     assert w2.settings.theme == "dark"
     # The offscreen screen is 800 px wide and clamps the window to its minimum, so check what was saved
-    # (the Xvfb test shows the real layout).
+    # (test_screenshot_xvfb::test_window_geometry_comes_back_after_a_restart checks the real window).
     assert w2.qsettings.value("window/geometry") == geometry
     assert w2.qsettings.value("window/splitter") == splitter_state
     assert not w2.running
