@@ -16,6 +16,7 @@ from typing import BinaryIO
 from urllib.parse import urlparse
 
 from pixtools_desktop.core.engine import INTENT_SIZE
+from pixtools_desktop.core.imaging.decode import upright_size_of
 from pixtools_desktop.core.jobs import Job, OutputRecord, OverwritePolicy
 from pixtools_desktop.core.ops import OUTPUT_FORMATS
 from pixtools_desktop.core.outputs import output_dir_for, render_name, resolve_target, write_atomic
@@ -33,6 +34,15 @@ def _ext_mime(op: str, url: str) -> tuple[str, str]:
         return spec.ext, spec.mime
     suffix = Path(urlparse(url).path).suffix.lstrip(".")  # an op this app does not know: keep the server's type
     return (suffix or "bin"), "application/octet-stream"
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """A file's upright pixel size from its header alone, or None when it is missing or cannot be read."""
+    try:
+        with path.open("rb") as fh:
+            return upright_size_of(fh)
+    except OSError:
+        return None
 
 
 def download_results(
@@ -54,6 +64,7 @@ def download_results(
     options = job.options
     out_dir = output_dir_for(input_path, options.output_dir)
     when = datetime.now()
+    source_sizes: list[tuple[int, int] | None] = []  # the input's header, read once at the first image output
     for i, (op, url) in enumerate(items):
         prev = outputs.get(op)
         if prev is not None and (prev.skipped or (prev.size != INTENT_SIZE and Path(prev.path).exists())):
@@ -77,7 +88,18 @@ def download_results(
             api.download(url, fh)
 
         size = write_atomic(target, write, tag=job.id[:8])
-        outputs[op] = OutputRecord(op=op, path=str(target), size=size, mime=mime)
+        record = OutputRecord(op=op, path=str(target), size=size, mime=mime)
+        if op != BUNDLE:
+            # Sizes as the local engine records them, read from the headers (nothing is decoded):
+            # the card then says "W x H -> W x H px". A file that cannot be read leaves them unset.
+            out_size = _header_size(target)
+            if out_size is not None:
+                record.width, record.height = out_size
+                if not source_sizes:
+                    source_sizes.append(_header_size(input_path))
+                if source_sizes[0] is not None:
+                    record.source_width, record.source_height = source_sizes[0]
+        outputs[op] = record
         store.save_outputs(job.id, list(outputs.values()))
         progress((i + 1) / len(items))
     return list(outputs.values()), warnings
