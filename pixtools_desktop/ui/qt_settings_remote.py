@@ -59,6 +59,10 @@ class RemoteSettingsPage(QWidget):
         self.url = QLineEdit(settings.backend_url or "")
         self.url.setPlaceholderText("https://pixtools.lab.example or http://127.0.0.1:8000")
         f.addRow("Server URL", self.url)
+        self.error = QLabel("")  # right under the field it is about (the URL is all this page checks)
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        f.addRow(self.error)
         self.api_key = QLineEdit(resolve_api_key(settings.backend_url) if settings.backend_url else "")
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setPlaceholderText("only if the server asks for one")
@@ -83,10 +87,6 @@ class RemoteSettingsPage(QWidget):
         row.addWidget(self.test_button)
         row.addWidget(self.result, 1)
         f.addRow(row)
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        f.addRow(self.error)
         self._refresh_enabled()
 
     def mode_value(self) -> str:
@@ -126,23 +126,39 @@ class RemoteSettingsPage(QWidget):
         """Wait for a running connection test (dialogs call this before closing)."""
         return self._pool.waitForDone(msecs)
 
+    def _checked_url(self) -> str | None:
+        """The server URL to save (None: none given, this computer chosen); raises ValidationError."""
+        text = self.url.text().strip()
+        if not text and not self.remote_radio.isChecked():
+            return None
+        if not text:
+            raise ValidationError("Enter the server's URL (http:// or https://), or run jobs on this computer.")
+        try:
+            return self._url()
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate(self) -> QWidget | None:
+        """Check the page, writing nothing: None when it is fine, else the field at fault (its message is
+        shown under it). The settings dialog checks every page before it applies any of them."""
+        try:
+            self._checked_url()
+        except ValidationError as exc:
+            self.error.setText(exc.detail)
+            return self.url
+        self.error.setText("")
+        return None
+
     def apply(self, settings: Settings) -> None:
         """Validate, then write into `settings` (and the key into remote_keys.json); raises ValidationError."""
-        text = self.url.text().strip()
-        remote = self.remote_radio.isChecked()
-        url = None
         try:
-            if text or remote:
-                try:
-                    url = self._url()
-                except ValueError as exc:
-                    raise ValidationError(str(exc)) from None
+            url = self._checked_url()
         except ValidationError as exc:
             self.error.setText(exc.detail)
             raise
         self.error.setText("")
         self.wait_for_tasks()
-        settings.backend = REMOTE if remote else LOCAL
+        settings.backend = REMOTE if self.remote_radio.isChecked() else LOCAL
         settings.backend_url = url
         settings.poll_interval = float(self.poll.value())
         settings.download_archive = self.archive.isChecked()

@@ -6,11 +6,23 @@ Optional pages (contract in `pixtools_desktop.ui`'s docstring): modules
 that writes the backend choice) and `qt_settings_cloud`, with `TITLE` and
 `make_page(settings)`; the page's `apply(settings)` runs on OK. The dialog
 edits the Settings object it was given; the window saves it.
+
+OK checks every part first (the naming template, the watch folder, each
+page) and writes nothing unless all of them are valid: each problem is shown
+beside its field on its own tab, and the dialog turns to the first such tab
+and focuses the field. A page may offer `validate() -> QWidget | None` (the
+field at fault, its message shown; writes nothing); one without it is checked
+by applying it to a throwaway copy of the settings. Only then are all values
+applied, to a copy that is copied into the live Settings in one step, so a
+refused OK or Cancel leaves the live settings exactly as they were.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QThreadPool, Signal
 from PySide6.QtWidgets import (
@@ -70,7 +82,7 @@ class SettingsDialog(QDialog):
         lay.addWidget(self.tabs, 1)
 
         # Output
-        out = QWidget()
+        out = self.output_page = QWidget()
         f = QFormLayout(out)
         self.output_dir = QLineEdit(settings.output_dir or "")
         self.output_dir.setPlaceholderText(f"{settings.output_subfolder}/ beside each photo")
@@ -107,6 +119,10 @@ class SettingsDialog(QDialog):
         f.addRow(self.auto_start)
         self.watch = WatchSettings(settings)
         f.addRow(self.watch)
+        self.watch_error = QLabel("")
+        self.watch_error.setObjectName("error")
+        self.watch_error.setWordWrap(True)
+        f.addRow(self.watch_error)
         self.tabs.addTab(out, "Output")
 
         # Denoise model
@@ -159,12 +175,66 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
-    def apply_to(self, settings: Settings) -> None:
-        """Write the dialog's values into `settings` (raises ValidationError)."""
-        template = self.naming.text()
-        validate_template(template)
+    def _checks(self) -> list[tuple[QWidget, Callable[[], QWidget | None]]]:
+        """(tab, check) for every part, in no particular order. A check writes nothing to the live
+        settings, shows its message (or clears an old one) and returns the widget at fault, None if fine."""
+
+        def shown(label: QLabel, field: QWidget, check: Callable[[], object]) -> Callable[[], QWidget | None]:
+            def run() -> QWidget | None:
+                try:
+                    check()
+                except ValidationError as exc:
+                    label.setText(exc.detail)
+                    return field
+                label.setText("")
+                return None
+
+            return run
+
+        def applied_to_a_copy(page: QWidget) -> Callable[[], QWidget | None]:
+            def run() -> QWidget | None:  # such a page validates before it writes, and shows its own message
+                try:
+                    page.apply(copy.deepcopy(self.settings))  # type: ignore[attr-defined]
+                except ValidationError:
+                    return page
+                return None
+
+            return run
+
+        out = self.output_page
+        checks: list[tuple[QWidget, Callable[[], QWidget | None]]] = [
+            (out, shown(self.naming_error, self.naming, lambda: validate_template(self.naming.text()))),
+            # WatchSettings.apply checks before it writes; here it only writes a throwaway copy
+            (out, shown(self.watch_error, self.watch.folder, lambda: self.watch.apply(copy.deepcopy(self.settings)))),
+        ]
+        for _title, page in self.optional_pages:
+            checks.append((page, getattr(page, "validate", None) or applied_to_a_copy(page)))
+        return checks
+
+    def validate(self) -> bool:
+        """Check every part, writing nothing. When one is invalid: each problem is shown beside its
+        field, the dialog turns to the first tab (left to right) with one and focuses its field."""
+        faults: list[tuple[int, QWidget, QWidget]] = []  # tab index, tab, widget at fault
+        for tab, check in self._checks():
+            try:
+                at_fault = check()
+            except Exception:  # noqa: BLE001 - a broken optional page must not block OK (its apply logs too)
+                log.exception("settings tab %s failed to validate", self.tabs.tabText(self.tabs.indexOf(tab)))
+                continue
+            if at_fault is not None:
+                faults.append((self.tabs.indexOf(tab), tab, at_fault))
+        if not faults:
+            return True
+        _index, tab, at_fault = min(faults, key=lambda fault: fault[0])
+        self.tabs.setCurrentWidget(tab)
+        if at_fault is not tab:
+            at_fault.setFocus()
+        return False
+
+    def _write(self, settings: Settings) -> None:
+        """Every part's values into `settings` (the parts were validated)."""
         settings.output_dir = self.output_dir.text().strip() or None
-        settings.naming_template = template
+        settings.naming_template = self.naming.text()
         settings.overwrite = self.overwrite.currentData()
         settings.keep_metadata = self.keep_metadata.isChecked()
         settings.bundle_zip = self.bundle_zip.isChecked()
@@ -187,12 +257,22 @@ class SettingsDialog(QDialog):
             except Exception:  # noqa: BLE001
                 log.exception("settings page %s failed to apply", title)
 
+    def apply_to(self, settings: Settings) -> None:
+        """Write the dialog's values into `settings`: all of them, or none when a part is invalid
+        (raises ValidationError; the problems are shown on their tabs)."""
+        if not self.validate():
+            tab = self.tabs.tabText(self.tabs.currentIndex())
+            raise ValidationError(f"A setting on the {tab} tab needs fixing (the message is beside it).")
+        staged = copy.deepcopy(settings)
+        self._write(staged)  # a part that still refuses raises here, before `settings` is touched
+        for f in dataclasses.fields(staged):
+            setattr(settings, f.name, getattr(staged, f.name))
+
     def accept(self) -> None:
         try:
             self.apply_to(self.settings)
         except ValidationError as exc:
-            self.naming_error.setText(exc.detail)
-            self.tabs.setCurrentIndex(0)
+            log.info("settings not applied: %s", exc.detail)
             return
         self.applied.emit()
         super().accept()
