@@ -71,12 +71,17 @@ def _interrupt(args, env, db, *, second_after: float | None = None):
         _wait_mid_denoise(db, proc)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
+        t_second = None
         if second_after is not None:
             time.sleep(second_after)
             if proc.poll() is None:
+                t_second = time.monotonic()
                 proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         elapsed = time.monotonic() - t0
+        if second_after is not None:
+            assert t_second is not None, "the first Ctrl+C alone ended it before the second could be sent"
+            elapsed = time.monotonic() - t_second
         deadline = time.monotonic() + 2
         while processes_using(Path(env["PIXTOOLS_HOME"])) and time.monotonic() < deadline:
             time.sleep(0.05)  # killed workers are reaped by init
@@ -128,9 +133,10 @@ def test_first_ctrl_c_mid_denoise_stops_within_2s_requeues_and_resumes(denoise_b
 
 def test_second_ctrl_c_exits_at_once_without_a_traceback(denoise_batch, run_cli):
     args, env, db, out_dir = denoise_batch
-    code, elapsed, out, err = _interrupt(args, env, db, second_after=0.2)
+    code, after_second, out, err = _interrupt(args, env, db, second_after=0.2)
     assert code == 130, err
-    assert elapsed < STOP_WITHIN_S, f"took {elapsed:.2f} s to stop"
+    # The first press alone waits GRACE_S (0.8 s) for jobs to re-queue themselves: at least 0.6 s more.
+    assert after_second < 0.5, f"took {after_second:.2f} s after the second Ctrl+C"
     assert "Traceback" not in err and "terminate called" not in err and "KeyboardInterrupt" not in err
     listing = json.loads(run_cli("jobs", "list", "--json", check=True).stdout)
     assert [j["status"] for j in listing] == ["PENDING"], "jobs list never shows a dead process's job as running"
