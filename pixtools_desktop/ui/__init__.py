@@ -19,7 +19,12 @@ Optional settings pages. The settings dialog imports, if importable,
 
 and the returned widget has ``apply(settings: Settings) -> None``, which
 writes the page's values into the Settings object when the user presses OK
-(the dialog then saves the settings file once). A page must not store
+(the dialog then saves the settings file once). It may also have
+``validate() -> QWidget | None``: check everything, write nothing, show the
+message beside the field at fault and return that field (None when all is
+well); the dialog runs every check before any page's ``apply``. A page
+without it is checked by applying it to a throwaway copy, so its ``apply``
+must write nothing but the Settings it is given. A page must not store
 secrets in Settings (API keys go to the environment or remote_keys.json). A
 page that fails to build is skipped and logged, never fatal.
 
