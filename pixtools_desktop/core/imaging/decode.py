@@ -124,6 +124,8 @@ class SourceImage:
 
 def _megapixels(pixels: int) -> str:
     mp = pixels / 1_000_000
+    if mp < 0.1:  # a small limit set on purpose: "0.0 megapixels" would read as no limit at all
+        return f"{mp:.2g}"
     return f"{mp:,.1f}" if mp < 10 else f"{mp:,.0f}"
 
 

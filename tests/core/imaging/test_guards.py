@@ -124,6 +124,25 @@ def test_one_pixel_rule_for_every_format(tmp_path, make):
         assert open_image(fh, str(path), max_pixels=DEFAULT_MAX_PIXELS).size == (15000, 15000)
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "AVIF", "TIFF", "GIF", "BMP", "HEIF"])
+def test_the_same_pixel_limit_for_every_input_format(tmp_path, cbsd68, fmt):
+    """A real 120 x 90 file of each format the app reads, against one limit set below and above it."""
+    import pillow_heif
+
+    photo = Image.open(cbsd68 / "101085.png").convert("RGB").crop((0, 0, 120, 90))
+    path = tmp_path / f"photo.{fmt.lower()}"
+    if fmt == "HEIF":
+        pillow_heif.from_pillow(photo).save(path, quality=90)
+    else:
+        photo.save(path, fmt)
+    err = _decode_error(path, max_pixels=5_000)
+    assert err.code == ErrorCode.TOO_LARGE
+    assert str(err) == (
+        "The image is too large: 120 x 90 pixels (0.011 megapixels) exceeds the limit of 0.005 megapixels."
+    )
+    assert imaging.load_image(path, max_pixels=10_800).image.size == (120, 90)
+
+
 # ---------------------------------------------------------------- every decoder failure is "damaged"
 
 
