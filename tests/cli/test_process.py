@@ -231,3 +231,20 @@ def test_progress_bar_only_at_a_terminal(run_cli, photo_dir, tmp_path, pixtools_
         os.close(leader)
     assert proc.returncode == 0
     assert b"img/s" in seen, seen[-500:]
+
+
+def test_a_phone_heic_photo_through_the_cli(run_cli, tmp_path):
+    """HEIC in (stored sideways with orientation 6, as phones write it): an upright JPEG with the camera EXIF."""
+    import pillow_heif
+
+    upright = Image.open(require_testdata("testsets", "CBSD68", "101085.png")).convert("RGB")  # 321 x 481
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F], exif[0x0110] = 6, "Apple", "iPhone 15"
+    src = tmp_path / "IMG_0001.HEIC"
+    pillow_heif.from_pillow(upright.transpose(Image.Transpose.ROTATE_90)).save(src, quality=90, exif=exif.tobytes())
+    proc = run_cli("process", str(src), "--ops", "jpg,metadata", "--out", str(tmp_path / "o"), "--json", check=True)
+    [job] = json.loads(proc.stdout)["jobs"]
+    [out] = [o for o in job["outputs"] if o["op"] == "jpg"]
+    with Image.open(out["path"]) as im:
+        assert im.size == (321, 481) and im.getexif().get(0x0110) == "iPhone 15"
+        assert im.getexif().get(0x0112) in (None, 1)
