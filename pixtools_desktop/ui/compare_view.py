@@ -119,7 +119,7 @@ class CompareView(QWidget):
             p.drawText(
                 QRectF(0, self.height() - 24, self.width() - 10, 20),
                 Qt.AlignmentFlag.AlignRight,
-                f"{self.zoom * self.fit_scale() * 100:.0f}% of the image",
+                f"{self.zoom * self.fit_scale() * self.devicePixelRatioF() * 100:.0f}% of the image",
             )
 
     # ------------------------------------------------------------ interaction
@@ -151,10 +151,11 @@ class CompareView(QWidget):
         return min(self.width() / img.width(), self.height() / img.height())
 
     def zoom_actual_pixels(self) -> None:
-        """1:1: one pixel of the loaded image per screen pixel, centred where the view is now."""
+        """1:1: one pixel of the loaded image per *device* pixel (on a 2x HiDPI screen a widget
+        pixel is 2 x 2 of them), centred where the view is now."""
         if self.image_rect().isNull():
             return
-        self.zoom = 1.0 / self.fit_scale()  # below 1 for an image smaller than the view
+        self.zoom = 1.0 / (self.fit_scale() * self.devicePixelRatioF())  # below 1 for an image smaller than the view
         self.update()
 
     def mousePressEvent(self, e: QMouseEvent) -> None:

@@ -31,6 +31,10 @@ def test_one_to_one_button_shows_actual_pixels(qtbot):
     view.set_images(small, small)
     view.zoom_actual_pixels()  # smaller than the view: 1:1 shrinks it back from the fit
     assert view.image_rect().width() == 100
+    view.devicePixelRatioF = lambda: 2.0  # a HiDPI screen: 1:1 is one image pixel per device pixel
+    view.set_images(img, img)
+    view.zoom_actual_pixels()
+    assert view.image_rect().width() == 400 and view.image_rect().height() == 200  # 800 x 400 device pixels
 
 
 def _finished_denoise_job(store, photo, out, info):
