@@ -147,10 +147,14 @@ def test_clear_finished_keeps_failed_jobs(make_window, qtbot, photos):
 def test_one_banner_at_a_time(make_window):
     w = make_window()
     choose(w, ["jpg"])
+    w.show()
     w.show_problem("Something to say")
     assert w.banners.showing() is w.summary_card
+    problem = w.summary_card.grab().toImage().pixelColor(12, 12).name()
     w.model_banner.show()  # "model missing" wants to show: it takes the one place
     assert w.banners.showing() is w.model_banner and not w.summary_card.isVisibleTo(w)
+    missing = w.model_banner.grab().toImage().pixelColor(12, 12).name()
+    assert problem != missing, "a failure and a missing model must not share one colour"
     w.model_banner.hide()
     assert w.banners.showing() is w.summary_card  # the problem card comes back
     w.summary_card.hide()
