@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from PIL import Image
+from PySide6.QtCore import Qt
 
 from tests.ui.conftest import choose, wait_idle
 
@@ -243,3 +244,33 @@ def test_environment_overrides_do_not_outlive_the_window(make_window, monkeypatc
     saved = json.loads(settings_path().read_text())
     assert "workers" not in saved and "output_dir" not in saved, saved
     assert saved["naming_template"] == "{stem}-{op}.{ext}" and saved["schema_version"] >= 1
+
+
+def test_file_names_line_up_whatever_the_thumbnail_shape(make_window, qtbot, photos):
+    """A portrait and a landscape thumbnail: the names start at the same x (the box is fixed)."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    from pixtools_desktop.ui.queue_model import COL_FILE
+
+    w = make_window()
+    w.show()
+    assert w.add_paths([str(photos)])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 8 and not w.queue._tasks, timeout=10000)
+    view = w.table
+
+    def thumb(row):
+        return w.model.data(w.model.index(row, COL_FILE), Qt.ItemDataRole.DecorationRole)
+
+    for row in range(8):
+        thumb(row)  # ask for every thumbnail
+    qtbot.waitUntil(lambda: all(thumb(r) is not None for r in range(8)), timeout=20000)
+    shapes = {(thumb(r).width() > thumb(r).height()): r for r in range(8)}
+    assert set(shapes) == {True, False}, "the photos hold a portrait and a landscape one"
+    delegate = view.itemDelegateForColumn(COL_FILE)
+    text_x = {}
+    for landscape, row in shapes.items():
+        option = QStyleOptionViewItem()
+        option.rect = view.visualRect(w.model.index(row, COL_FILE))
+        delegate.initStyleOption(option, w.model.index(row, COL_FILE))
+        text_x[landscape] = view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).x()
+    assert text_x[True] == text_x[False], text_x
