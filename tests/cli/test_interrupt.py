@@ -71,17 +71,12 @@ def _interrupt(args, env, db, *, second_after: float | None = None):
         _wait_mid_denoise(db, proc)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        t_second = None
         if second_after is not None:
             time.sleep(second_after)
             if proc.poll() is None:
-                t_second = time.monotonic()
                 proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         elapsed = time.monotonic() - t0
-        if second_after is not None:
-            assert t_second is not None, "the first Ctrl+C alone ended it before the second could be sent"
-            elapsed = time.monotonic() - t_second
         deadline = time.monotonic() + 2
         while processes_using(Path(env["PIXTOOLS_HOME"])) and time.monotonic() < deadline:
             time.sleep(0.05)  # killed workers are reaped by init
@@ -133,10 +128,58 @@ def test_first_ctrl_c_mid_denoise_stops_within_2s_requeues_and_resumes(denoise_b
 
 def test_second_ctrl_c_exits_at_once_without_a_traceback(denoise_batch, run_cli):
     args, env, db, out_dir = denoise_batch
-    code, after_second, out, err = _interrupt(args, env, db, second_after=0.2)
+    code, elapsed, out, err = _interrupt(args, env, db, second_after=0.2)
     assert code == 130, err
-    # The first press alone waits GRACE_S (0.8 s) for jobs to re-queue themselves: at least 0.6 s more.
-    assert after_second < 0.5, f"took {after_second:.2f} s after the second Ctrl+C"
+    assert elapsed < STOP_WITHIN_S, f"took {elapsed:.2f} s to stop"
     assert "Traceback" not in err and "terminate called" not in err and "KeyboardInterrupt" not in err
     listing = json.loads(run_cli("jobs", "list", "--json", check=True).stdout)
     assert [j["status"] for j in listing] == ["PENDING"], "jobs list never shows a dead process's job as running"
+
+
+SLOW_STOP = """
+import sys, time
+from pixtools_desktop.cli import interrupt
+interrupt.install()
+try:
+    print("ready", flush=True)
+    time.sleep(60)
+except KeyboardInterrupt:
+    interrupt.stop_and_exit(stop=lambda: time.sleep(30))  # a backend that takes its whole grace to stop
+"""
+
+
+def test_second_ctrl_c_cuts_a_slow_stop_short():
+    """The first Ctrl+C waits up to GRACE_S for running jobs; a second one during that wait exits at once.
+    (In the CLI test above the first press may itself end within the 0.2 s, so the second is timed here.)"""
+    from pixtools_desktop.cli.interrupt import GRACE_S
+
+    def run(second: bool) -> tuple[int, float, str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SLOW_STOP],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            assert proc.stdout.readline().strip() == "ready"
+            proc.send_signal(signal.SIGINT)
+            if second:
+                deadline = time.monotonic() + 10
+                while "Interrupted" not in (line := proc.stderr.readline()):  # the first press was taken
+                    assert line and time.monotonic() < deadline, "no interrupt line"
+            t0 = time.monotonic()
+            if second:
+                proc.send_signal(signal.SIGINT)
+            _out, err = proc.communicate(timeout=30)
+            return proc.returncode, time.monotonic() - t0, err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+    code, waited, err = run(second=False)
+    assert code == 130 and waited >= GRACE_S * 0.9, (code, waited, err)
+    code, after_second, err = run(second=True)
+    assert code == 130 and after_second < GRACE_S / 2, (code, after_second, err)
+    assert "Traceback" not in err
