@@ -18,8 +18,11 @@ APP_APT=(python3-venv libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontcon
 APP_APT_WHY="Qt's X11 (xcb), OpenGL and font libraries, to open the window"
 # The tests: Xvfb for the real-window test, desktop-file-validate for the Linux bundle test,
 # ImageMagick as the baseline of benchmarks/ops.py.
-TEST_APT=(xvfb xauth openbox desktop-file-utils imagemagick dpkg-dev lintian squashfs-tools)
-TEST_APT_WHY="Xvfb and openbox (real-window tests), desktop-file-utils (bundle test), ImageMagick (benchmark baseline), dpkg-dev/lintian/squashfs-tools (.deb and AppImage tests)"
+# The bundle's Wayland plugins link libwayland-cursor/-egl: dpkg-shlibdeps reads the .deb's
+# dependencies from the libraries installed here, and fails on a machine without them.
+TEST_APT=(xvfb xauth openbox desktop-file-utils imagemagick dpkg-dev lintian squashfs-tools
+  libwayland-client0 libwayland-cursor0 libwayland-egl1)
+TEST_APT_WHY="Xvfb and openbox (real-window tests), desktop-file-utils (bundle test), ImageMagick (benchmark baseline), dpkg-dev/lintian/squashfs-tools and the Wayland client libraries (.deb and AppImage tests)"
 
 say() { echo "dev.sh: $*" >&2; }
 
