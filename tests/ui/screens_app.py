@@ -222,6 +222,15 @@ class Driver(QObject):
             self.shots["compare"]["canvas"] = [g.x(), g.y(), g.width(), g.height()]
         compare.reject()
         yield None, 0.2
+        from PySide6.QtWidgets import QInputDialog
+
+        ask = QInputDialog(w.ops_panel)  # what "Save as…" opens (QInputDialog.getText builds the same)
+        ask.setWindowTitle("Save preset")
+        ask.setLabelText("Name for this preset:")
+        ask.open()
+        yield exposed(ask), SETTLE_S
+        self.shoot("input_dialog", ask)
+        ask.reject()
 
     def shoot(self, name: str, top: QWidget, *, cells: bool = False, regions: bool = True, extra=None) -> None:
         top.raise_()

@@ -26,7 +26,16 @@ from tests.conftest import require_testdata
 
 REPO = Path(__file__).resolve().parents[2]
 DISPLAYS = range(50, 60)  # this area's range (helpers share the machine)
-DIALOGS = ("file_dialog", "message_box", "settings", "health", "compare", "menu", "combo_popup")
+DIALOGS = (
+    "file_dialog",
+    "message_box",
+    "settings",
+    "health",
+    "compare",
+    "menu",
+    "combo_popup",
+    "input_dialog",
+)
 SHOTS = ("main_1600", "main_1024", *DIALOGS)
 pytestmark = pytest.mark.xvfb
 
