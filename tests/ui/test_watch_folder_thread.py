@@ -19,6 +19,17 @@ def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(watch_folder, "INTERVAL_MS", 50)
 
 
+def _watched_window(make_window, tmp_path):
+    """A window watching a new empty folder, and the list its `baselined` counts go to."""
+    watch = tmp_path / "watch"
+    watch.mkdir()
+    w = make_window()
+    baselined: list[int] = []
+    w.watcher.baselined.connect(lambda folder, n: baselined.append(n))
+    _watch(w, watch)
+    return w, baselined
+
+
 def _watch(w, folder) -> None:
     w.settings.notifications = False
     choose(w, ["jpg"])
@@ -75,12 +86,7 @@ def test_a_slow_listing_leaves_the_window_responsive_and_ticks_start_no_second_o
                 calls["running"] -= 1
 
     monkeypatch.setattr(watch_folder, "list_photos", slow)
-    watch = tmp_path / "watch"
-    watch.mkdir()
-    w = make_window()
-    baselined = []
-    w.watcher.baselined.connect(lambda folder, n: baselined.append(n))
-    _watch(w, watch)
+    w, baselined = _watched_window(make_window, tmp_path)
     qtbot.waitUntil(lambda: calls["running"] == 1, timeout=5000)
     fired: list[float] = []
     t0 = time.monotonic()
@@ -104,12 +110,7 @@ def test_stop_cancels_a_listing_in_flight_and_drops_its_result(make_window, qtbo
         return real(folder, skip_dir, cancel)
 
     monkeypatch.setattr(watch_folder, "list_photos", stuck)
-    watch = tmp_path / "watch"
-    watch.mkdir()
-    w = make_window()
-    baselined = []
-    w.watcher.baselined.connect(lambda folder, n: baselined.append(n))
-    _watch(w, watch)
+    w, baselined = _watched_window(make_window, tmp_path)
     qtbot.waitUntil(entered.is_set, timeout=5000)
     t0 = time.monotonic()
     w.watcher.stop()
